@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Release builds target Haswell-class CPUs: `SIMD.addProduct` becomes real FMA and Float16
+/// conversion uses F16C (about 10x faster than the baseline x86-64 software path).
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
+
+let package = Package(
+    name: "qzoo",
+    products: [
+        .executable(name: "qzoo", targets: ["qzoo"]),
+        .library(name: "QZooCore", targets: ["QZooCore"]),
+        .library(name: "QZooFormats", targets: ["QZooFormats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "QZooCore",
+            dependencies: [.product(name: "Collections", package: "swift-collections")],
+            swiftSettings: cpuFlags),
+        .target(
+            name: "QZooFormats",
+            dependencies: ["QZooCore", "CArchive", "CZstd"],
+            swiftSettings: cpuFlags),
+        .executableTarget(
+            name: "qzoo",
+            dependencies: [
+                "QZooCore", "QZooFormats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: cpuFlags),
+        .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .testTarget(
+            name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooCore"],
+            swiftSettings: cpuFlags),
+    ]
+)

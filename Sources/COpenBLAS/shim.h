@@ -1,0 +1,12 @@
+#ifndef QZOO_COPENBLAS_SHIM_H
+#define QZOO_COPENBLAS_SHIM_H
+#include <stddef.h>
+#include <cblas.h>
+
+/* Debian's OpenBLAS exports Fortran LAPACK but no LAPACKE: declare the routines qzoo calls
+   (gfortran ABI: every argument by pointer, plus a hidden size_t length per character argument). */
+void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+#endif
