@@ -47,6 +47,9 @@ public enum CheckpointIO {
     }
 
     public static func write(_ checkpoint: Checkpoint, to path: String, format: CheckpointFormat, options: WriteOptions = WriteOptions()) throws {
+        if let name = checkpoint.quantized.keys.first {
+            throw QZooError.unsupported("\(format.rawValue) holds dense tensors only; dequantize first (--dequantize)", file: path, tensor: name)
+        }
         switch format {
         case .safetensors, .shardedSafetensors:
             if let limit = options.maxShardSize {

@@ -1,0 +1,97 @@
+/// Everything needed to reconstruct a quantized weight matrix.
+///
+/// The logical weight is `[rows, columns]` = `[outputs, inputs]`; groups run along columns.
+/// `codes` is a U8 tensor holding `rows × columns` codes of `grid.bits` bits each, packed densely
+/// in row-major element order, least significant bit first (element `i` occupies bits
+/// `[i·b, (i+1)·b)` of the little-endian bit stream — for 4 and 2 bits this is exactly ONNX's
+/// raw-data packing). Decoding lives in QZooQuant; this type only holds and validates.
+public struct QuantizedTensor: Sendable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var grid: AffineGrid
+    /// Packed codes, U8, shape `[ceil(rows · columns · bits / 8)]`.
+    public var codes: Tensor
+    /// F32 scales, shape `grid.granularity.scaleShape(rows:columns:)`.
+    public var scales: Tensor
+    /// U8 integer zero points, same shape as `scales`; nil for symmetric grids.
+    public var zeroPoints: Tensor?
+    public var transforms: [WeightTransform]
+    /// The dtype of the float weight this was made from (restored by `--dequantize`).
+    public var sourceDType: DType
+
+    /// Validates every shape against the others; the only way to make a `QuantizedTensor`, so
+    /// readers and quantizers cannot produce an inconsistent one.
+    public init(rows: Int, columns: Int, grid: AffineGrid, codes: Tensor, scales: Tensor, zeroPoints: Tensor?,
+                transforms: [WeightTransform] = [], sourceDType: DType = .f32) throws {
+        try Self.validate(rows: rows, columns: columns, grid: grid)
+        guard let codeBytes = Self.packedByteCount(count: rows * columns, bits: grid.bits),
+              codes.dtype == .u8, codes.shape == [codeBytes] else {
+            throw QZooError.malformed("codes must be U8 of shape [\(Self.packedByteCount(count: rows * columns, bits: grid.bits) ?? -1)], got \(codes.dtype.rawValue) \(codes.shape)")
+        }
+        let scaleShape = grid.granularity.scaleShape(rows: rows, columns: columns)
+        guard scales.dtype == .f32, scales.shape == scaleShape else {
+            throw QZooError.malformed("scales must be F32 of shape \(scaleShape), got \(scales.dtype.rawValue) \(scales.shape)")
+        }
+        if grid.symmetric {
+            guard zeroPoints == nil else { throw QZooError.malformed("a symmetric grid stores no zero points") }
+        } else {
+            guard let zeroPoints, zeroPoints.dtype == .u8, zeroPoints.shape == scaleShape else {
+                throw QZooError.malformed("zero points must be U8 of shape \(scaleShape)")
+            }
+        }
+        try Self.validate(transforms, columns: columns)
+        self.rows = rows
+        self.columns = columns
+        self.grid = grid
+        self.codes = codes
+        self.scales = scales
+        self.zeroPoints = zeroPoints
+        self.transforms = transforms
+        self.sourceDType = sourceDType
+    }
+
+    static func validate(rows: Int, columns: Int, grid: AffineGrid) throws {
+        guard (1...8).contains(grid.bits) else { throw QZooError.malformed("bits must be 1...8, got \(grid.bits)") }
+        guard rows > 0, columns > 0, CheckedMath.multiply(rows, columns) != nil else {
+            throw QZooError.malformed("weight shape [\(rows), \(columns)] is empty or too large")
+        }
+        if case .group(let size) = grid.granularity, size < 1 {
+            throw QZooError.malformed("group size must be positive, got \(size)")
+        }
+    }
+
+    static func validate(_ transforms: [WeightTransform], columns: Int) throws {
+        for transform in transforms {
+            switch transform {
+            case .columnPermutation(let permutation):
+                guard permutation.dtype == .i32, permutation.shape == [columns] else {
+                    throw QZooError.malformed("column permutation must be I32 of shape [\(columns)]")
+                }
+                var seen = [Bool](repeating: false, count: columns)
+                for value in permutation.withBytes({ Array($0.bindMemory(to: Int32.self)) }) {
+                    let index = Int(Int32(littleEndian: value))
+                    guard index >= 0, index < columns, !seen[index] else {
+                        throw QZooError.malformed("column permutation is not a permutation of 0..<\(columns)")
+                    }
+                    seen[index] = true
+                }
+            case .inputScale(let scale):
+                guard scale.dtype == .f32, scale.shape == [columns] else {
+                    throw QZooError.malformed("input scale must be F32 of shape [\(columns)]")
+                }
+            }
+        }
+    }
+
+    /// Bytes needed to pack `count` codes of `bits` bits, or nil on overflow.
+    public static func packedByteCount(count: Int, bits: Int) -> Int? {
+        guard let totalBits = CheckedMath.multiply(count, bits) else { return nil }
+        return totalBits / 8 + (totalBits % 8 == 0 ? 0 : 1)
+    }
+
+    /// Storage bits per weight including scales and zero points (what `inspect` reports).
+    public var bitsPerWeight: Double {
+        let stored = codes.byteCount + scales.byteCount + (zeroPoints?.byteCount ?? 0)
+        return Double(stored * 8) / Double(rows * columns)
+    }
+}
