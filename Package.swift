@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "qzoo", targets: ["qzoo"]),
         .library(name: "QZooCore", targets: ["QZooCore"]),
+        .library(name: "QZooQuant", targets: ["QZooQuant"]),
         .library(name: "QZooFormats", targets: ["QZooFormats"]),
     ],
     dependencies: [
@@ -30,18 +31,20 @@ let package = Package(
             name: "QZooCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
+        .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .target(
             name: "QZooFormats",
-            dependencies: ["QZooCore", "CArchive", "CZstd"],
+            dependencies: ["QZooCore", "QZooQuant", "CArchive", "CZstd"],
             swiftSettings: cpuFlags),
         .executableTarget(
             name: "qzoo",
             dependencies: [
-                "QZooCore", "QZooFormats",
+                "QZooCore", "QZooQuant", "QZooFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .testTarget(name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooCore"],
             swiftSettings: cpuFlags),
