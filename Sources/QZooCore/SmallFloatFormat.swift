@@ -78,9 +78,9 @@ public struct SmallFloatFormat: Sendable {
         let unbiased = Int(a.exponent)
         let minNormal = 1 - bias
         if unbiased < minNormal {
-            // Subnormal in the target: count units of the smallest subnormal, ties to even. Scaling
-            // by a power of two is exact in Float here because we only scale up.
-            let units = (a * Float(sign: .plus, exponent: bias - 1 + mantissaBits, significand: 1))
+            // Subnormal in the target: count units of the smallest subnormal, ties to even. The
+            // scaling is done in Double, where the power of two (up to 2^133 for bf16) is exact.
+            let units = (Double(a) * Double(sign: .plus, exponent: bias - 1 + mantissaBits, significand: 1))
                 .rounded(.toNearestOrEven)
             return UInt32(units)
         }
