@@ -66,7 +66,10 @@ public final class ByteStorage: @unchecked Sendable {
         return ByteStorage(base: UnsafeRawPointer(region), count: size, ownership: .mapped)
     }
 
-    public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+    /// The bytes, valid only inside `body` (the storage is kept alive until it returns).
+    public func withBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeRawBufferPointer(start: base, count: count)) }
+    }
 }
 
 /// The text of the current `errno`.

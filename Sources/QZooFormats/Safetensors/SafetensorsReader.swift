@@ -13,7 +13,7 @@ public enum SafetensorsReader {
 
     /// Parses and validates `storage` completely before creating any tensor.
     public static func read(storage: ByteStorage) throws -> Checkpoint {
-        let header = try SafetensorsHeader.parse(storage.buffer)
+        let header = try storage.withBuffer { try SafetensorsHeader.parse($0) }
         var checkpoint = Checkpoint(metadata: header.metadata)
         for entry in header.entries {
             let tensor = try Tensor(dtype: entry.dtype, shape: entry.shape, storage: storage, offset: header.dataStart + entry.begin)

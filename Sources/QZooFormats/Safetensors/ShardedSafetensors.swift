@@ -39,7 +39,7 @@ public enum ShardedSafetensors {
         do {
             let storage = try ByteStorage.map(path: path)
             guard storage.count <= 256 << 20 else { throw QZooError(.limitExceeded, "index file larger than 256 MiB") }
-            let json = try JSONParser.parse(storage.buffer)
+            let json = try storage.withBuffer { try JSONParser.parse($0) }
             guard let members = json["weight_map"]?.objectMembers else {
                 throw QZooError.malformed("missing object \"weight_map\"")
             }
