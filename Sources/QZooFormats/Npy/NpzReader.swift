@@ -11,6 +11,24 @@ import QZooCore
 /// means the member inflates beyond its declaration, which is refused.
 enum NpzReader {
     static func read(path: String, voidDType: DType?, limits: NpzLimits) throws -> Checkpoint {
+        if try isEmptyZip(path) { return Checkpoint() }
+        return try LibArchive.withUTF8Locale { try readMembers(path: path, voidDType: voidDType, limits: limits) }
+    }
+
+    /// Whether `path` is a zip with no members (just the end record, as `np.savez(f)` writes),
+    /// which libarchive does not recognise as a zip.
+    static func isEmptyZip(_ path: String) throws -> Bool {
+        let storage = try ByteStorage.map(path: path)
+        return withExtendedLifetime(storage) {
+            let bytes = storage.buffer
+            guard bytes.count >= 22, bytes.prefix(4).elementsEqual([0x50, 0x4B, 0x05, 0x06]) else { return false }
+            let entries = bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self).littleEndian
+            let commentLength = Int(bytes.loadUnaligned(fromByteOffset: 20, as: UInt16.self).littleEndian)
+            return entries == 0 && bytes.count == 22 + commentLength
+        }
+    }
+
+    static func readMembers(path: String, voidDType: DType?, limits: NpzLimits) throws -> Checkpoint {
         guard let archive = archive_read_new() else { throw QZooError.io("libarchive could not allocate a reader") }
         defer { archive_read_free(archive) }
         archive_read_support_format_zip_seekable(archive)
@@ -25,7 +43,7 @@ enum NpzReader {
             guard members <= limits.maxMembers else {
                 throw QZooError(.limitExceeded, "archive has more than \(limits.maxMembers) members")
             }
-            guard let member = try checkedMember(entry) else { continue }
+            guard let member = try checkedMember(entry, archive: archive) else { continue }
             let name = try NpyMemberPath.tensorName(forMember: member)
             do {
                 let size = try declaredSize(entry, member: member, total: &totalBytes, limits: limits)
@@ -50,8 +68,10 @@ enum NpzReader {
     }
 
     /// The member's name when it is a regular file to read, nil for a directory entry to skip.
-    static func checkedMember(_ entry: OpaquePointer) throws -> String? {
-        let member = LibArchive.pathname(entry)
+    static func checkedMember(_ entry: OpaquePointer, archive: OpaquePointer) throws -> String? {
+        guard let member = LibArchive.pathname(entry) else {
+            throw QZooError.malformed("a member name cannot be decoded: \(LibArchive.errorText(archive))")
+        }
         let type = UInt32(archive_entry_filetype(entry))
         if type == qzoo_AE_IFDIR { return nil }
         guard type == qzoo_AE_IFREG else {
