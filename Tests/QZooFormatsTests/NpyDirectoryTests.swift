@@ -57,6 +57,28 @@ import Testing
         #expect(try listDirectory(dir.path).isEmpty)
     }
 
+    @Test func directoryWithOnlyNestedArraysIsDetected() throws {
+        let dir = try TemporaryDirectory()
+        var checkpoint = Checkpoint()
+        try checkpoint.add("enc/w", tensor(3))
+        try CheckpointIO.write(checkpoint, to: dir.path + "/d", format: .npyDirectory)
+        let (back, format) = try CheckpointIO.read(path: dir.path + "/d")
+        #expect(format == .npyDirectory)
+        #expect(back.tensors["enc/w"] == checkpoint.tensors["enc/w"])
+        #expect(mkdir(dir.path + "/empty", 0o755) == 0 && mkdir(dir.path + "/empty/sub", 0o755) == 0)
+        #expect(throws: QZooError.self) { try CheckpointFormat.detect(path: dir.path + "/empty") }
+    }
+
+    @Test func fileAndFolderClashIsReportedAtTheFinalPath() throws {
+        let dir = try TemporaryDirectory()
+        var checkpoint = Checkpoint()
+        try checkpoint.add("a", tensor(1))
+        try checkpoint.add("a.npy/x", tensor(2))
+        let error = #expect(throws: QZooError.self) { try NpyDirectory.write(checkpoint, to: dir.path + "/d", overwrite: false) }
+        #expect(error?.file == dir.path + "/d/a.npy/x.npy")
+        #expect(try listDirectory(dir.path).isEmpty)
+    }
+
     @Test func replacesAnExistingDirectoryOnlyWhenAsked() throws {
         let dir = try TemporaryDirectory()
         var first = Checkpoint()

@@ -12,6 +12,7 @@ import json
 import pathlib
 import pickle
 import struct
+import warnings
 import zipfile
 import zlib
 
@@ -127,6 +128,8 @@ def npz_vectors():
     arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "enc/layer.0/b": values(np.dtype("i2"), (4,)),
               "scalar": np.array(7, dtype=np.uint8)}
     np.savez(OUT / "stored.npz", **arrays)
+    np.savez(OUT / "no_arrays.npz")
+    expected["npz"]["no_arrays.npz"] = {"__order__": []}
     np.savez_compressed(OUT / "compressed.npz", **arrays)
     for name in ["stored.npz", "compressed.npz"]:
         expected["npz"][name] = {key: describe(value) for key, value in arrays.items()}
@@ -135,6 +138,7 @@ def npz_vectors():
 
 def zip_with(path, members):
     """A zip built member by member: (ZipInfo or name, bytes, compress_type)."""
+    warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
     with zipfile.ZipFile(path, "w") as archive:
         for info, data, method in members:
             if isinstance(info, str):
@@ -161,6 +165,10 @@ def hostile_zips():
     for name in ["traversal.npz", "absolute.npz", "symlink.npz"]:
         expected["rejected"][name] = "malformed"
     expected["rejected"]["not_npy.npz"] = "unsupported"
+    zip_with(OUT / "duplicate.npz", [("w.npy", good, zipfile.ZIP_STORED), ("w.npy", good, zipfile.ZIP_STORED)])
+    expected["rejected"]["duplicate.npz"] = "malformed"
+    zip_with(OUT / "directory_entry.npz", [("enc/", b"", zipfile.ZIP_STORED), ("enc/w.npy", good, zipfile.ZIP_STORED)])
+    expected["npz"]["directory_entry.npz"] = {"enc/w": describe(np.arange(3, dtype=np.float32)), "__order__": ["enc/w"]}
     make_bomb(OUT / "bomb.npz")
     expected["rejected"]["bomb.npz"] = "limitExceeded"
 

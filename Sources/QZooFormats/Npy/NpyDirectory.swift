@@ -56,21 +56,33 @@ public enum NpyDirectory {
         }
         try AtomicFile.writeDirectory(at: path, overwrite: overwrite) { temporary in
             for (file, tensor) in zip(files, checkpoint.tensors.values) {
-                try makeParents(of: file, under: temporary, reportAs: path)
-                try NpyFile.write(tensor, to: temporary + "/" + file, overwrite: false)
+                do {
+                    try makeParents(of: file, under: temporary)
+                    try NpyFile.write(tensor, to: temporary + "/" + file, overwrite: false)
+                } catch var error as QZooError {
+                    error.file = path + "/" + file
+                    throw error
+                }
             }
         }
     }
 
+    /// Whether `path` holds any `.npy` file at any depth (how format detection recognises a
+    /// directory whose tensors all live in subfolders).
+    public static func containsArrays(path: String) -> Bool {
+        var found: [(name: String, file: String)] = []
+        return (try? collect(directory: path, prefix: "", into: &found)) != nil && !found.isEmpty
+    }
+
     /// Creates the folders leading to the relative path `file` inside `root`.
-    static func makeParents(of file: String, under root: String, reportAs path: String) throws {
+    static func makeParents(of file: String, under root: String) throws {
         var current = root
         for component in file.split(separator: "/").dropLast() {
             current += "/" + component
             var info = stat()
             if lstat(current, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { continue }
             guard mkdir(current, 0o755) == 0 else {
-                throw QZooError.io("cannot create folder '\(component)' for \(file): \(errnoText())", file: path)
+                throw QZooError.io("cannot create folder '\(component)': \(errnoText())")
             }
         }
     }
