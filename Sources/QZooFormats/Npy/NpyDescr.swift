@@ -31,11 +31,12 @@ public enum NpyDescr: Sendable, Equatable {
         }
     }
 
-    static func parse(_ text: String) throws -> NpyDescr {
-        guard !text.contains("O") else {
+    static func parse(_ descr: String) throws -> NpyDescr {
+        let text = descr.count > 40 ? descr.prefix(40) + "…" : descr
+        guard !descr.contains("O") else {
             throw QZooError.unsupported("descr '\(text)' holds Python objects, which are pickled; qzoo never unpickles data (CVE-2019-6446)")
         }
-        var body = Substring(text)
+        var body = Substring(descr)
         let order = body.first.flatMap { "<>=|".contains($0) ? $0 : nil }
         if order != nil { body = body.dropFirst() }
         let digits = body.dropFirst()

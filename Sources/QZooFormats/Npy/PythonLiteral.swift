@@ -4,7 +4,7 @@
 /// small grammar itself (`PythonLiteralParser`) and then checks the shape of the result. Integers
 /// that do not fit in `Int` are kept as `.hugeInt` so the caller can name the offending value
 /// instead of failing inside the parser.
-public indirect enum PythonLiteral: Sendable, Equatable {
+indirect enum PythonLiteral: Sendable, Equatable {
     case string(String)
     case int(Int)
     case hugeInt(String)
@@ -14,7 +14,7 @@ public indirect enum PythonLiteral: Sendable, Equatable {
     case list([PythonLiteral])
     case dict([(key: PythonLiteral, value: PythonLiteral)])
 
-    public static func == (lhs: PythonLiteral, rhs: PythonLiteral) -> Bool {
+    static func == (lhs: PythonLiteral, rhs: PythonLiteral) -> Bool {
         switch (lhs, rhs) {
         case let (.string(a), .string(b)): return a == b
         case let (.int(a), .int(b)): return a == b
@@ -31,7 +31,7 @@ public indirect enum PythonLiteral: Sendable, Equatable {
     /// A short description for error messages ("a tuple", "the string '<f4'").
     var kindName: String {
         switch self {
-        case .string(let text): return "the string '\(text)'"
+        case .string(let text): return "the string '\(text.count > 40 ? text.prefix(40) + "…" : text)'"
         case .int(let value): return "the integer \(value)"
         case .hugeInt(let digits): return "the integer \(digits)"
         case .bool(let value): return value ? "True" : "False"

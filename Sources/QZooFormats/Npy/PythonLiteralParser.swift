@@ -8,10 +8,10 @@ import QZooCore
 /// and v2 headers), `True`/`False`/`None`, tuples (`()`, `(5,)`, a parenthesised value), lists
 /// and dicts. Nesting is capped so hostile input cannot exhaust the stack; the parser is linear
 /// in the input size.
-public struct PythonLiteralParser {
-    public static let maxDepth = 32
+struct PythonLiteralParser {
+    static let maxDepth = 32
 
-    public enum TextEncoding: Sendable { case latin1, utf8 }
+    enum TextEncoding: Sendable { case latin1, utf8 }
 
     private let bytes: UnsafeRawBufferPointer
     private let encoding: TextEncoding
@@ -19,7 +19,7 @@ public struct PythonLiteralParser {
     private var position = 0
 
     /// Parses one literal occupying all of `bytes` (surrounding whitespace allowed).
-    public static func parse(_ bytes: UnsafeRawBufferPointer, encoding: TextEncoding, allowsLongSuffix: Bool) throws -> PythonLiteral {
+    static func parse(_ bytes: UnsafeRawBufferPointer, encoding: TextEncoding, allowsLongSuffix: Bool) throws -> PythonLiteral {
         var parser = PythonLiteralParser(bytes: bytes, encoding: encoding, allowsLongSuffix: allowsLongSuffix)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
