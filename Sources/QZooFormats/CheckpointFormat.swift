@@ -39,7 +39,7 @@ public enum CheckpointFormat: String, CaseIterable, Sendable {
         let names = try listDirectory(path)
         if names.contains(ShardedSafetensors.indexName) { return .shardedSafetensors }
         if names.contains("model.safetensors") { return .safetensors }
-        if names.contains(where: { $0.hasSuffix(".npy") }) { return .npyDirectory }
+        if NpyDirectory.containsArrays(path: path) { return .npyDirectory }
         throw QZooError.unsupported("directory holds no model.safetensors, \(ShardedSafetensors.indexName) or .npy files", file: path)
     }
 
