@@ -9,7 +9,7 @@ enum NpyArrayDecoder {
     /// but numpy's writers never produce them, so they mean a truncated header edit, a corrupt
     /// file or a hidden payload: qzoo rejects them.
     static func tensor(from storage: ByteStorage, voidDType: DType?) throws -> Tensor {
-        let header = try NpyHeader.parse(storage.buffer)
+        let header = try storage.withBuffer { try NpyHeader.parse($0) }
         let dtype = try header.descr.resolve(voidDType: voidDType)
         let available = storage.count - header.dataOffset
         let needed = header.dataByteCount

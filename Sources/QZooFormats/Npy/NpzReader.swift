@@ -19,8 +19,7 @@ enum NpzReader {
     /// which libarchive does not recognise as a zip.
     static func isEmptyZip(_ path: String) throws -> Bool {
         let storage = try ByteStorage.map(path: path)
-        return withExtendedLifetime(storage) {
-            let bytes = storage.buffer
+        return storage.withBuffer { bytes in
             guard bytes.count >= 22, bytes.prefix(4).elementsEqual([0x50, 0x4B, 0x05, 0x06]) else { return false }
             let entries = bytes.loadUnaligned(fromByteOffset: 10, as: UInt16.self).littleEndian
             let commentLength = Int(bytes.loadUnaligned(fromByteOffset: 20, as: UInt16.self).littleEndian)
