@@ -82,6 +82,6 @@ struct NpyNumpyInteropTests {
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "numpy failed to load qzoo's output")
         let storage = try ByteStorage.map(path: out)
-        return try withExtendedLifetime(storage) { try JSONParser.parse(storage.buffer) }
+        return try storage.withBuffer { try JSONParser.parse($0) }
     }
 }

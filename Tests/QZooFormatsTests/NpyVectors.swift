@@ -16,7 +16,7 @@ enum NpyVectors {
     static let expected: JSONValue = {
         do {
             let storage = try ByteStorage.map(path: path("expected.json"))
-            return try withExtendedLifetime(storage) { try JSONParser.parse(storage.buffer) }
+            return try storage.withBuffer { try JSONParser.parse($0) }
         } catch {
             return .object([])
         }
@@ -60,6 +60,6 @@ enum NpyVectors {
 
     static func fileBytes(_ path: String) throws -> [UInt8] {
         let storage = try ByteStorage.map(path: path)
-        return withExtendedLifetime(storage) { Array(storage.buffer) }
+        return storage.withBuffer { Array($0) }
     }
 }
