@@ -7,7 +7,7 @@ OUT       := zoo/out/minilm
 SOURCE    := $(MODEL_DIR)/model.safetensors
 
 DEMO := $(OUT)/model.npz $(OUT)/model-f16.safetensors $(OUT)/model-bf16.safetensors \
-        $(OUT)/sharded/model.safetensors.index.json $(OUT)/inspect.json $(OUT)/roundtrip.ok
+        $(OUT)/sharded/model.safetensors.index.json $(OUT)/npy-dir/.done $(OUT)/inspect.json
 
 .PHONY: zoo
 zoo: $(DEMO)
@@ -31,8 +31,6 @@ $(OUT)/sharded/model.safetensors.index.json: $(SOURCE) $(QZOO) | $(OUT)/.dir
 $(OUT)/inspect.json: $(SOURCE) $(QZOO) | $(OUT)/.dir
 	$(QZOO) inspect $< --json > $@.tmp && mv $@.tmp $@
 
-# safetensors → npz → npy-dir → safetensors must give the original bytes back.
-$(OUT)/roundtrip.ok: $(OUT)/model.npz $(QZOO)
+$(OUT)/npy-dir/.done: $(OUT)/model.npz $(QZOO)
 	$(QZOO) convert $< $(OUT)/npy-dir --to npy-dir --force
-	$(QZOO) convert $(OUT)/npy-dir $(OUT)/roundtrip.safetensors --force
-	cmp $(SOURCE) $(OUT)/roundtrip.safetensors && echo "round trip bit-identical" > $@
+	touch $@
