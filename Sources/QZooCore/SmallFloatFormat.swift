@@ -78,11 +78,10 @@ public struct SmallFloatFormat: Sendable {
         let unbiased = Int(a.exponent)
         let minNormal = 1 - bias
         if unbiased < minNormal {
-            // Subnormal in the target: count units of the smallest subnormal, ties to even. Scaling
-            // by a power of two is exact in Float here because we only scale up.
-            let units = (a * Float(sign: .plus, exponent: bias - 1 + mantissaBits, significand: 1))
-                .rounded(.toNearestOrEven)
-            return UInt32(units)
+            // Subnormal in the target: count units of the smallest subnormal, ties to even. The
+            // scaling is done in Double, where it is exact: the factor (2^133 for bf16) overflows Float.
+            let scale = Double(sign: .plus, exponent: bias - 1 + mantissaBits, significand: 1)
+            return UInt32((Double(a) * scale).rounded(.toNearestOrEven))
         }
         let biased = unbiased + bias
         if biased > Int(exponentMask) { return UInt32.max }
