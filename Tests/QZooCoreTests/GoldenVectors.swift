@@ -18,8 +18,10 @@ enum GoldenVectors {
         guard storage.count % size == 0 else {
             throw QZooError.malformed("\(storage.count) bytes is not a whole number of \(size)-byte elements", file: path)
         }
-        let buffer = storage.buffer
-        return (0..<(storage.count / size)).map { T(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * size, as: T.self)) }
+        return withExtendedLifetime(storage) {
+            let buffer = storage.buffer
+            return (0..<(storage.count / size)).map { T(littleEndian: buffer.loadUnaligned(fromByteOffset: $0 * size, as: T.self)) }
+        }
     }
 }
 

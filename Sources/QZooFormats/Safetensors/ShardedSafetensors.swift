@@ -39,7 +39,8 @@ public enum ShardedSafetensors {
         do {
             let storage = try ByteStorage.map(path: path)
             guard storage.count <= 256 << 20 else { throw QZooError(.limitExceeded, "index file larger than 256 MiB") }
-            let json = try JSONParser.parse(storage.buffer)
+            // The map must outlive the parse: `buffer` is a raw view that does not retain it.
+            let json = try withExtendedLifetime(storage) { try JSONParser.parse(storage.buffer) }
             guard let members = json["weight_map"]?.objectMembers else {
                 throw QZooError.malformed("missing object \"weight_map\"")
             }
