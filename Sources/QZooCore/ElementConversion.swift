@@ -1,7 +1,8 @@
 /// Conversion of raw little-endian element buffers to and from `Float`.
 ///
 /// The narrow float formats go through `SmallFloatFormat`; f16 uses the hardware conversion
-/// (`Float16`, F16C on x86), which rounds to nearest-even like numpy. Conversions from f64 to a
+/// (`Float16`, F16C on x86), which rounds to nearest-even like numpy; NaNs keep their sign, but
+/// their payload bits follow the hardware (quieted), not numpy (kept as is). Conversions from f64 to a
 /// narrow format round to odd in float32 first, so the final rounding is exact (no double
 /// rounding) whatever the target.
 public enum ElementConversion {

@@ -71,7 +71,7 @@ struct NpyNumpyInteropTests {
     func expectMatches(_ json: JSONValue, _ tensor: Tensor, _ label: String) {
         #expect(json["descr"]?.stringValue == Self.loadedDescr(tensor.dtype), "\(label)")
         #expect(json["shape"]?.arrayValue?.compactMap(\.intValue) == tensor.shape, "\(label)")
-        #expect(json["hex"]?.stringValue.flatMap { try? NpyVectors.bytes(hex: $0) } == tensor.bytes, "\(label)")
+        #expect(json["hex"]?.stringValue.flatMap { try? bytes(hex: $0) } == tensor.bytes, "\(label)")
     }
 
     func runNumpy(_ arguments: String..., out: String) throws -> JSONValue {

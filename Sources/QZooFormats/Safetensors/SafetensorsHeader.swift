@@ -123,10 +123,13 @@ struct SafetensorsHeader {
             guard entry.end - entry.begin == bytes else {
                 throw QZooError.malformed("span of \(entry.end - entry.begin) bytes does not match shape \(entry.shape) of \(entry.dtype.rawValue) (\(bytes) bytes)", tensor: entry.name)
             }
+            guard entry.end <= dataLength else {
+                throw QZooError.malformed("data_offsets end \(entry.end) is past the end of the \(dataLength) bytes of data (truncated file?)", tensor: entry.name)
+            }
             expected = entry.end
         }
         guard expected == dataLength else {
-            throw QZooError.malformed("tensor data covers \(expected) bytes but the file holds \(dataLength) bytes after the header")
+            throw QZooError.malformed("\(dataLength - expected) trailing bytes after the tensor data (which covers \(expected) of the \(dataLength) bytes after the header)")
         }
     }
 }
