@@ -23,20 +23,23 @@ public enum QDQJSONReader {
             throw QZooError(.limitExceeded, "QDQ JSON is \(storage.count) bytes, over the \(maxJSONLength)-byte limit")
         }
         let json: JSONValue
-        do { json = try JSONParser.parse(storage.buffer) } catch let error as QZooError {
+        do { json = try withExtendedLifetime(storage) { try JSONParser.parse(storage.buffer) } } catch let error as QZooError {
             throw QZooError.malformed("QDQ JSON: \(error.message)")
         }
         let envelope = try QDQEnvelope.decode(json)
         let directory = AtomicFile.parentDirectory(of: path)
         let sidecars = try QDQSidecars(records: envelope.weights, directory: directory)
         var checkpoint = Checkpoint(metadata: envelope.metadata)
-        for record in envelope.weights {
-            do {
-                let weight = try record.quantizedTensor(raw: try sidecars.rawData(of: record))
-                try weight.validateStoredValues()
-                try checkpoint.add(record.name, weight)
-            } catch let error as QZooError {
-                throw error.inTensor(record.name)
+        // The raw buffers point into the sidecars' maps, which must outlive every use.
+        try withExtendedLifetime(sidecars) {
+            for record in envelope.weights {
+                do {
+                    let weight = try record.quantizedTensor(raw: try sidecars.rawData(of: record))
+                    try weight.validateStoredValues()
+                    try checkpoint.add(record.name, weight)
+                } catch let error as QZooError {
+                    throw error.inTensor(record.name)
+                }
             }
         }
         if let dense = envelope.dense { try addDense(dense, directory: directory, to: &checkpoint) }
@@ -108,7 +111,8 @@ struct QDQSidecars {
         }
     }
 
-    /// The record's raw bytes (valid while `self` lives); its span was validated by `init`.
+    /// The record's raw bytes, valid only while `self` lives (callers extend its lifetime);
+    /// the span was validated by `init`.
     func rawData(of record: QDQWeightRecord) throws -> UnsafeRawBufferPointer {
         guard let storage = files[record.external.location] else {
             throw QZooError.malformed("raw data file \(record.external.location) was not mapped")

@@ -16,7 +16,8 @@ public enum QDQJSONWriter {
         }
         let records = try writeRawData(document.checkpoint, to: binPath, location: names.binName, overwrite: overwrite)
         try SafetensorsWriter.write(Checkpoint(tensors: document.checkpoint.tensors), to: densePath, overwrite: overwrite)
-        let denseDigest = SHA256Digest.hex(try ByteStorage.map(path: densePath).buffer)
+        let written = try ByteStorage.map(path: densePath)
+        let denseDigest = withExtendedLifetime(written) { SHA256Digest.hex(written.buffer) }
         let envelope = QDQEnvelope(
             minimumOpset: QDQEnvelope.requiredOpset(weights: records, activations: document.activations),
             metadata: document.checkpoint.metadata, weights: records, activations: document.activations,
