@@ -27,6 +27,9 @@ public enum QDQJSONReader {
             throw QZooError.malformed("QDQ JSON: \(error.message)")
         }
         let envelope = try QDQEnvelope.decode(json)
+        for record in envelope.weights {
+            do { _ = try record.grid() } catch let error as QZooError { throw error.inTensor(record.name) }
+        }
         let directory = AtomicFile.parentDirectory(of: path)
         let sidecars = try QDQSidecars(records: envelope.weights, directory: directory)
         var checkpoint = Checkpoint(metadata: envelope.metadata)
@@ -63,7 +66,7 @@ struct QDQSidecars {
     private var files: [String: ByteStorage] = [:]
 
     /// Maps each referenced file and checks every record's span: length matching x's shape
-    /// and type, inside the file, not overlapping another span, matching its SHA-256.
+    /// and type, inside the file, not overlapping another span, then matching its SHA-256.
     init(records: [QDQWeightRecord], directory: String) throws {
         var spans: [String: [(start: Int, end: Int, name: String)]] = [:]
         for record in records {
@@ -71,15 +74,17 @@ struct QDQSidecars {
                 let storage = try file(record.external.location, directory: directory)
                 let end = try Self.checkSpan(record, fileSize: storage.count)
                 spans[record.external.location, default: []].append((record.external.offset, end, record.name))
-                if let digest = record.external.sha256,
-                   SHA256Digest.hex(UnsafeRawBufferPointer(rebasing: storage.buffer[record.external.offset..<end])) != digest {
-                    throw QZooError(.checksumMismatch, "raw data in \(record.external.location) does not match x.external_data.sha256 (the sidecar is corrupt or from another write)")
-                }
             } catch let error as QZooError {
                 throw error.inTensor(record.name)
             }
         }
-        for (location, list) in spans { try Self.checkOverlaps(list, location) }
+        for location in spans.keys.sorted() { try Self.checkOverlaps(spans[location] ?? [], location) }
+        for record in records {
+            guard let digest = record.external.sha256 else { continue }
+            guard SHA256Digest.hex(try rawData(of: record)) == digest else {
+                throw QZooError(.checksumMismatch, "raw data in \(record.external.location) does not match x.external_data.sha256 (the sidecar is corrupt or from another write)", tensor: record.name)
+            }
+        }
     }
 
     private mutating func file(_ location: String, directory: String) throws -> ByteStorage {

@@ -54,9 +54,10 @@ extension QDQWeightRecord {
 }
 
 extension QDQWeightRecord {
-    /// The qzoo weight this record and x's raw bytes (exactly `external.length` of them)
-    /// describe; every ONNX rule and every qzoo range is checked first.
-    func quantizedTensor(raw: UnsafeRawBufferPointer) throws -> QuantizedTensor {
+    /// The qzoo grid this record describes, after checking every rule that needs no raw data:
+    /// ONNX layout, opset, element type, zero-point type and shape. Readers call it for every
+    /// record before touching a sidecar.
+    func grid() throws -> AffineGrid {
         let granularity = try granularity()
         let required = Self.requiredOpset(elementType, granularity, postOps)
         guard minimumOpset >= required else {
@@ -71,8 +72,14 @@ extension QDQWeightRecord {
                 throw QZooError.malformed("x_zero_point shape \(zeroPoint.shape) differs from x_scale's \(scaleShape)")
             }
         }
-        let grid = AffineGrid(bits: bits, symmetric: elementType.isSigned && zeroPoint == nil, granularity: granularity)
-        let scaleShape = granularity.scaleShape(rows: rows, columns: columns)
+        return AffineGrid(bits: bits, symmetric: elementType.isSigned && zeroPoint == nil, granularity: granularity)
+    }
+
+    /// The qzoo weight this record and x's raw bytes (exactly `external.length` of them)
+    /// describe; values outside the declared grid are errors.
+    func quantizedTensor(raw: UnsafeRawBufferPointer) throws -> QuantizedTensor {
+        let grid = try grid()
+        let scaleShape = grid.granularity.scaleShape(rows: rows, columns: columns)
         return try QuantizedTensor(
             rows: rows, columns: columns, grid: grid, codes: try codes(raw, grid), scales: try Tensor(shape: scaleShape, floats: scales),
             zeroPoints: try zeroPointTensor(grid, shape: scaleShape), transforms: try transforms(), sourceDType: sourceDType ?? .f32)
