@@ -6,7 +6,6 @@ import QZooCore
 public struct QDQFileNames: Sendable, Equatable {
     public static let jsonSuffix = ".qdq.json"
 
-    public let jsonPath: String
     public let directory: String
     /// File name of the raw-data sidecar.
     public let binName: String
@@ -20,7 +19,6 @@ public struct QDQFileNames: Sendable, Equatable {
             throw QZooError(.invalidArgument, "a QDQ JSON path must be NAME\(Self.jsonSuffix)", file: jsonPath)
         }
         let stem = String(fileName.dropLast(Self.jsonSuffix.count))
-        self.jsonPath = jsonPath
         directory = AtomicFile.parentDirectory(of: jsonPath)
         binName = stem + ".qdq.bin"
         denseName = stem + ".dense.safetensors"

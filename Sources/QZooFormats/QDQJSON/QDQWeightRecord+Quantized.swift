@@ -144,7 +144,10 @@ extension QDQWeightRecord {
             case .divide(let values): return .inputScale(try Tensor(shape: [columns], floats: values))
             case .gather(let indices):
                 var order = [Int32](repeating: 0, count: indices.count)
-                for (restored, stored) in indices.enumerated() { order[stored] = Int32(restored).littleEndian }
+                for (restored, stored) in indices.enumerated() {
+                    guard let value = Int32(exactly: restored) else { throw QZooError.unsupported("\(columns) columns exceed a column permutation's I32 range") }
+                    order[stored] = value.littleEndian
+                }
                 return .columnPermutation(try Tensor(dtype: .i32, shape: [columns], bytes: order.withUnsafeBytes { Array($0) }))
             }
         }
