@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -34,7 +35,10 @@ let package = Package(
         .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .target(
             name: "QZooFormats",
-            dependencies: ["QZooCore", "QZooQuant", "CArchive", "CZstd"],
+            dependencies: [
+                "QZooCore", "QZooQuant", "CArchive", "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: cpuFlags),
         .executableTarget(
             name: "qzoo",
@@ -46,7 +50,7 @@ let package = Package(
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .testTarget(name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooCore"],
+            name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooQuant", "QZooCore"],
             swiftSettings: cpuFlags),
     ]
 )

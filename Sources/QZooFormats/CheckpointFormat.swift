@@ -13,6 +13,15 @@ public enum CheckpointFormat: String, CaseIterable, Sendable {
     case npy
     /// A directory of `.npy` files, one tensor each.
     case npyDirectory = "npy-dir"
+    /// qzoo's own container for quantized and dense tensors (formats/qpack.md).
+    case qpack
+    /// ONNX-style QDQ JSON plus its sidecar files (formats/qdq-json.md).
+    case qdqJSON = "qdq-json"
+
+    /// Whether the format can hold quantized weights; the others hold dense tensors only.
+    public var holdsQuantized: Bool {
+        self == .qpack || self == .qdqJSON
+    }
 
     /// Detects the format of an existing path: directories by their contents, files by magic
     /// bytes first and extension second (a mislabelled file is read as what it is).
@@ -21,13 +30,15 @@ public enum CheckpointFormat: String, CaseIterable, Sendable {
         guard stat(path, &info) == 0 else { throw QZooError.io("cannot access: \(errnoText())", file: path) }
         if info.st_mode & S_IFMT == S_IFDIR { return try detectDirectory(path) }
         if path.hasSuffix(ShardedSafetensors.indexName) { return .shardedSafetensors }
+        if path.hasSuffix(QDQFileNames.jsonSuffix) { return .qdqJSON }
         let magic = try readPrefix(path, count: 8)
+        if magic.starts(with: QPackLayout.magic) { return .qpack }
         if magic.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return .npy }
         if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) || magic.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .npz }
         if path.hasSuffix(".safetensors") || looksLikeSafetensors(path) {
             return .safetensors
         }
-        throw QZooError.unsupported("unrecognised format (expected safetensors, .npy, .npz, or a directory of them)", file: path)
+        throw QZooError.unsupported("unrecognised format (expected safetensors, .npy, .npz, a directory of them, .qpack or .qdq.json)", file: path)
     }
 
     static func looksLikeSafetensors(_ path: String) -> Bool {
@@ -48,6 +59,8 @@ public enum CheckpointFormat: String, CaseIterable, Sendable {
         if path.hasSuffix(".safetensors") { return .safetensors }
         if path.hasSuffix(".npz") { return .npz }
         if path.hasSuffix(".npy") { return .npy }
+        if path.hasSuffix(".qpack") { return .qpack }
+        if path.hasSuffix(QDQFileNames.jsonSuffix) { return .qdqJSON }
         return nil
     }
 }

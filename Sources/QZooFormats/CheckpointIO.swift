@@ -42,12 +42,14 @@ public enum CheckpointIO {
         case .npy: checkpoint = try NpyFile.readCheckpoint(path: path, voidDType: options.npyVoidDType)
         case .npz: checkpoint = try NpzArchive.read(path: path, voidDType: options.npyVoidDType)
         case .npyDirectory: checkpoint = try NpyDirectory.read(path: path, voidDType: options.npyVoidDType)
+        case .qpack: checkpoint = try QPackReader.read(path: path)
+        case .qdqJSON: checkpoint = try QDQJSONReader.read(path: path).checkpoint
         }
         return (checkpoint, format)
     }
 
     public static func write(_ checkpoint: Checkpoint, to path: String, format: CheckpointFormat, options: WriteOptions = WriteOptions()) throws {
-        if let name = checkpoint.quantized.keys.first {
+        if !format.holdsQuantized, let name = checkpoint.quantized.keys.first {
             throw QZooError.unsupported("\(format.rawValue) holds dense tensors only; dequantize first (--dequantize)", file: path, tensor: name)
         }
         switch format {
@@ -60,6 +62,8 @@ public enum CheckpointIO {
         case .npz: try NpzArchive.write(checkpoint, to: path, overwrite: options.overwrite)
         case .npyDirectory: try NpyDirectory.write(checkpoint, to: path, overwrite: options.overwrite)
         case .npy: try NpyFile.writeCheckpoint(checkpoint, to: path, overwrite: options.overwrite)
+        case .qpack: try QPackWriter.write(checkpoint, to: path, overwrite: options.overwrite)
+        case .qdqJSON: try QDQJSONWriter.write(QDQDocument(checkpoint: checkpoint), to: path, overwrite: options.overwrite)
         }
     }
 

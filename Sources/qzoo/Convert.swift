@@ -1,15 +1,20 @@
 import ArgumentParser
 import QZooCore
 import QZooFormats
+import QZooQuant
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert a checkpoint between safetensors, sharded safetensors, .npz and .npy directories.",
+        abstract: "Convert a checkpoint between safetensors, sharded safetensors, .npz, .npy directories, qpack and QDQ JSON.",
         discussion: """
             The input format is detected from magic bytes (then the extension); the output format \
-            comes from --to or OUT's extension (.safetensors, .npz, .npy). Tensor values are copied \
-            bit for bit unless --dtype asks for a conversion, which applies to floating-point \
-            tensors only (integers and booleans are kept) and rounds to nearest-even.
+            comes from --to or OUT's extension (.safetensors, .npz, .npy, .qpack, .qdq.json). Tensor \
+            values are copied bit for bit unless --dtype asks for a conversion, which applies to \
+            floating-point tensors only (integers and booleans are kept) and rounds to nearest-even.
+
+            Quantized weights (from qpack or QDQ JSON) keep their codes, scales and zero points \
+            when OUT is qpack or QDQ JSON. Other formats hold dense tensors only: pass \
+            --dequantize to write each quantized weight as floats in the dtype it was quantized from.
 
             With --max-shard-size, OUT is a directory of model-0000k-of-0000N.safetensors shards \
             plus model.safetensors.index.json, as Hugging Face writes them.
@@ -19,6 +24,8 @@ struct Convert: ParsableCommand {
               qzoo convert model.npz weights/ --to npy-dir
               qzoo convert model.safetensors half.safetensors --dtype bf16 --exclude 'LayerNorm'
               qzoo convert model.safetensors sharded/ --max-shard-size 50MB
+              qzoo convert model-w4.qpack model-w4.qdq.json
+              qzoo convert model-w4.qpack evaluable.safetensors --dequantize
             """)
 
     @Argument(help: "Input checkpoint (file or directory).")
@@ -27,7 +34,7 @@ struct Convert: ParsableCommand {
     @Argument(help: "Output path; must not exist unless --force.")
     var output: String
 
-    @Option(help: "Output format: safetensors, npz or npy-dir (default: from OUT's extension).")
+    @Option(help: "Output format: safetensors, npz, npy-dir, qpack or qdq-json (default: from OUT's extension).")
     var to: OutputFormat?
 
     @Option(help: "Convert floating-point tensors to f32, f16 or bf16.")
@@ -41,6 +48,9 @@ struct Convert: ParsableCommand {
 
     @Option(help: ArgumentHelp("Shard safetensors output: at most SIZE bytes of tensor data per shard (e.g. 500MB, 2GiB).", valueName: "size"))
     var maxShardSize: ByteSize?
+
+    @Flag(help: "Write quantized weights as dense floats (in the dtype they were quantized from).")
+    var dequantize = false
 
     @Flag(help: "Replace OUT if it exists.")
     var force = false
@@ -60,7 +70,7 @@ struct Convert: ParsableCommand {
         if let to { return to.format }
         if maxShardSize != nil { return .safetensors }
         if let format = CheckpointFormat.forOutput(path: output), format != .npy { return format }
-        throw ValidationError("cannot tell the output format from '\(output)'; name it .safetensors or .npz, or pass --to")
+        throw ValidationError("cannot tell the output format from '\(output)'; name it .safetensors, .npz, .qpack or .qdq.json, or pass --to")
     }
 
     func compile(_ patterns: [String], option: String) throws -> [Regex<AnyRegexOutput>] {
@@ -74,14 +84,29 @@ struct Convert: ParsableCommand {
     func run() throws {
         let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
         var checkpoint = source.filtered(include: try compile(includes, option: "--include"), exclude: try compile(excludes, option: "--exclude"))
-        guard !checkpoint.tensors.isEmpty || source.tensors.isEmpty else {
+        let kept = checkpoint.tensors.count + checkpoint.quantized.count
+        guard kept > 0 || source.tensors.count + source.quantized.count == 0 else {
             throw QZooError(.invalidArgument, "--include/--exclude removed every tensor; nothing to write", file: input)
+        }
+        if dequantize {
+            do { checkpoint = try checkpoint.dequantized() } catch let error as QZooError { throw error.inFile(input) }
         }
         if let dtype { checkpoint = try convert(checkpoint, to: dtype.dtype) }
         let format = try outputFormat()
+        try requireDenseOrDequantize(checkpoint, format: format)
         let options = WriteOptions(overwrite: force, maxShardSize: maxShardSize?.bytes)
         try CheckpointIO.write(checkpoint, to: output, format: format, options: options)
-        Terminal.note("wrote \(output) (\(format.rawValue)): \(checkpoint.tensors.count) tensors, \(ByteCountText.format(checkpoint.byteCount))")
+        let quantizedNote = checkpoint.quantized.isEmpty ? "" : " and \(checkpoint.quantized.count) quantized weights"
+        Terminal.note("wrote \(output) (\(format.rawValue)): \(checkpoint.tensors.count) tensors\(quantizedNote), \(ByteCountText.format(checkpoint.byteCount)) dense")
+    }
+
+    /// A dense-only output cannot hold quantized weights: say so and name the way out.
+    func requireDenseOrDequantize(_ checkpoint: Checkpoint, format: CheckpointFormat) throws {
+        guard !format.holdsQuantized, let first = checkpoint.quantized.keys.first else { return }
+        throw QZooError(
+            .invalidArgument,
+            "\(format.rawValue) holds dense tensors only, but the input has \(checkpoint.quantized.count) quantized weights; pass --dequantize to write them as floats, or write .qpack / .qdq.json",
+            file: input, tensor: first)
     }
 
     func convert(_ checkpoint: Checkpoint, to target: DType) throws -> Checkpoint {
@@ -101,14 +126,17 @@ struct Convert: ParsableCommand {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case safetensors, npz
+    case safetensors, npz, qpack
     case npyDir = "npy-dir"
+    case qdqJSON = "qdq-json"
 
     var format: CheckpointFormat {
         switch self {
         case .safetensors: return .safetensors
         case .npz: return .npz
         case .npyDir: return .npyDirectory
+        case .qpack: return .qpack
+        case .qdqJSON: return .qdqJSON
         }
     }
 }

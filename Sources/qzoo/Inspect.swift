@@ -7,8 +7,13 @@ struct Inspect: ParsableCommand {
         abstract: "Show what a checkpoint holds: format, tensors, statistics and metadata.",
         discussion: """
             PATH is a .safetensors file, a sharded checkpoint (directory or its \
-            model.safetensors.index.json), a .npy or .npz file, or a directory of .npy files. \
-            Statistics (min/max/mean/std) cover finite values; NaN and Inf are counted apart.
+            model.safetensors.index.json), a .npy or .npz file, a directory of .npy files, a \
+            .qpack file or a .qdq.json file. Statistics (min/max/mean/std) cover finite values; NaN \
+            and Inf are counted apart.
+
+            Quantized weights show their scheme (affine sym/asym), bits, group size (or tensor / \
+            channel), effective bits per weight including scales and zero points (bpw), their \
+            stored bytes, and the statistics of their dequantized values.
 
             Examples:
               qzoo inspect model.safetensors
@@ -25,7 +30,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let (checkpoint, format) = try CheckpointIO.read(path: path, options: readOptions.options)
-        let report = InspectReport(path: path, format: format, checkpoint: checkpoint)
+        let report = try InspectReport(path: path, format: format, checkpoint: checkpoint)
         print(json ? report.json() : report.table())
     }
 }

@@ -16,6 +16,12 @@ final class TemporaryDirectory {
     }
 
     deinit { AtomicFile.removeTree(path) }
+
+    /// Runs `body` with a fresh directory that lives until `body` returns.
+    static func use<R>(_ body: (String) throws -> R) throws -> R {
+        let directory = try TemporaryDirectory()
+        return try withExtendedLifetime(directory) { try body(directory.path) }
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

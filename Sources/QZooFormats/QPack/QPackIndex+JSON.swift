@@ -1,0 +1,192 @@
+import QZooCore
+
+/// The index's JSON form (formats/qpack.md §3): decoding with strict checks, and the
+/// canonical encoding the writer hashes.
+extension QPackIndex {
+    static func decode(_ json: JSONValue) throws -> QPackIndex {
+        var top = try JSONObjectReader(json, context: "index")
+        let metadata = try top.stringMap("metadata")
+        let items = try top.array("tensors")
+        try top.finish()
+        var records: [QPackRecord] = []
+        var names = Set<String>()
+        for item in items {
+            let record = try decodeRecord(item)
+            guard names.insert(record.name).inserted else {
+                throw QZooError.malformed("duplicate tensor name", tensor: record.name)
+            }
+            records.append(record)
+        }
+        return QPackIndex(metadata: metadata, records: records, dataStart: 0)
+    }
+
+    static func decodeRecord(_ json: JSONValue) throws -> QPackRecord {
+        var object = try JSONObjectReader(json, context: "tensor record")
+        let name = try object.string("name")
+        guard !name.isEmpty else { throw QZooError.malformed("tensor record: \"name\" is empty") }
+        do {
+            let kind = try object.string("kind")
+            let record: QPackRecord
+            switch kind {
+            case "dense": record = .dense(name: name, data: try decodeSection(try object.value("data"), "data"))
+            case "affine": record = .affine(try decodeAffine(name: name, &object))
+            default:
+                throw QZooError.unsupported("tensor kind \"\(kind)\" is not supported (qpack version 1 defines \"dense\" and \"affine\")")
+            }
+            try object.finish()
+            return record
+        } catch let error as QZooError {
+            throw error.inTensor(name)
+        }
+    }
+
+    static func decodeAffine(name: String, _ object: inout JSONObjectReader) throws -> QPackAffineRecord {
+        let shape = try object.shape("shape")
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0, CheckedMath.multiply(shape[0], shape[1]) != nil else {
+            throw QZooError.malformed("affine \"shape\" must be [rows, columns] with both positive, got \(shape)")
+        }
+        let source = try decodeDType(try object.string("source_dtype"), "source_dtype")
+        guard source.isFloatingPoint else {
+            throw QZooError.malformed("\"source_dtype\" must be a floating-point dtype, got \(source.rawValue)")
+        }
+        let grid = try decodeScheme(try object.value("scheme"))
+        let codes = try decodeSection(try object.value("codes"), "codes")
+        let scales = try decodeSection(try object.value("scales"), "scales")
+        let zeroPoints = try object.optional("zero_points").map { try decodeSection($0, "zero_points") }
+        let transforms = try object.array("transforms").enumerated().map { try decodeTransform($1, index: $0) }
+        let record = QPackAffineRecord(name: name, rows: shape[0], columns: shape[1], grid: grid, sourceDType: source,
+                                       codes: codes, scales: scales, zeroPoints: zeroPoints, transforms: transforms)
+        try record.validateShapes()
+        return record
+    }
+
+    static func decodeScheme(_ json: JSONValue) throws -> AffineGrid {
+        var object = try JSONObjectReader(json, context: "scheme")
+        let bits = try object.int("bits", in: 1...8)
+        let symmetric = try object.bool("symmetric")
+        let granularity: Granularity
+        switch try object.string("granularity") {
+        case "tensor": granularity = .perTensor
+        case "channel": granularity = .perChannel
+        case "group": granularity = .group(size: try object.int("group_size", in: 1...Int.max))
+        case let other:
+            throw QZooError.unsupported("scheme granularity \"\(other)\" is not supported (expected tensor, channel or group)")
+        }
+        try object.finish()
+        return AffineGrid(bits: bits, symmetric: symmetric, granularity: granularity)
+    }
+
+    static func decodeTransform(_ json: JSONValue, index: Int) throws -> QPackTransformRecord {
+        var object = try JSONObjectReader(json, context: "transforms[\(index)]")
+        let kindName = try object.string("kind")
+        guard let kind = QPackTransformRecord.Kind(rawValue: kindName) else {
+            throw QZooError.unsupported("transform kind \"\(kindName)\" is not supported (qpack version 1 defines column_permutation and input_scale)")
+        }
+        let data = try decodeSection(try object.value("data"), "transforms[\(index)].data")
+        try object.finish()
+        return QPackTransformRecord(kind: kind, data: data)
+    }
+
+    static func decodeSection(_ json: JSONValue, _ label: String) throws -> QPackSection {
+        var object = try JSONObjectReader(json, context: "section \"\(label)\"")
+        let dtype = try decodeDType(try object.string("dtype"), "\(label).dtype")
+        let shape = try object.shape("shape")
+        let offset = try object.int("offset")
+        let length = try object.int("length")
+        let digest = try object.string("sha256")
+        try object.finish()
+        guard SHA256Digest.isWellFormed(digest) else {
+            throw QZooError.malformed("section \"\(label)\": sha256 must be 64 lowercase hex digits")
+        }
+        guard let expected = CheckedMath.byteCount(shape: shape, dtype: dtype) else {
+            throw QZooError.malformed("section \"\(label)\": shape \(shape) of \(dtype.rawValue) overflows")
+        }
+        guard length == expected else {
+            throw QZooError.malformed("section \"\(label)\": length \(length) does not match shape \(shape) of \(dtype.rawValue) (\(expected) bytes)")
+        }
+        return QPackSection(dtype: dtype, shape: shape, offset: offset, length: length, sha256: digest)
+    }
+
+    static func decodeDType(_ name: String, _ field: String) throws -> DType {
+        guard let dtype = DType(rawValue: name) else { throw QZooError.malformed("\(field): unknown dtype \"\(name)\"") }
+        return dtype
+    }
+}
+
+extension QPackAffineRecord {
+    /// Checks each section's dtype and shape against the grid and the weight shape, so a bad
+    /// index is reported by the index parser rather than when tensors are built.
+    func validateShapes() throws {
+        let count = rows * columns
+        guard let codeBytes = QuantizedTensor.packedByteCount(count: count, bits: grid.bits) else {
+            throw QZooError.malformed("\(count) codes of \(grid.bits) bits overflow")
+        }
+        try expect(codes, "codes", .u8, [codeBytes])
+        let scaleShape = grid.granularity.scaleShape(rows: rows, columns: columns)
+        try expect(scales, "scales", .f32, scaleShape)
+        switch (grid.symmetric, zeroPoints) {
+        case (true, nil): break
+        case (true, .some): throw QZooError.malformed("a symmetric scheme stores no zero_points section")
+        case (false, nil): throw QZooError.malformed("an asymmetric scheme needs a zero_points section")
+        case (false, .some(let zeros)): try expect(zeros, "zero_points", .u8, scaleShape)
+        }
+        for (index, transform) in transforms.enumerated() {
+            let dtype: DType = transform.kind == .columnPermutation ? .i32 : .f32
+            try expect(transform.data, "transforms[\(index)] (\(transform.kind.rawValue))", dtype, [columns])
+        }
+    }
+
+    private func expect(_ section: QPackSection, _ label: String, _ dtype: DType, _ shape: [Int]) throws {
+        guard section.dtype == dtype, section.shape == shape else {
+            throw QZooError.malformed("\(label) must be \(dtype.rawValue) of shape \(shape), got \(section.dtype.rawValue) \(section.shape)")
+        }
+    }
+}
+
+extension QPackIndex {
+    /// The canonical index JSON: sorted keys, no whitespace, records in file order.
+    func encoded() -> [UInt8] {
+        let document: JSONValue = .object([
+            ("metadata", .strings(metadata)),
+            ("tensors", .array(records.map(Self.encode))),
+        ])
+        return Array(JSONWriter.serialize(document, keys: .sorted).utf8)
+    }
+
+    static func encode(_ record: QPackRecord) -> JSONValue {
+        switch record {
+        case .dense(let name, let data):
+            return .object([("name", .string(name)), ("kind", .string("dense")), ("data", encode(data))])
+        case .affine(let affine):
+            var members: [(key: String, value: JSONValue)] = [
+                ("name", .string(affine.name)), ("kind", .string("affine")),
+                ("shape", .array([.int(affine.rows), .int(affine.columns)])),
+                ("source_dtype", .string(affine.sourceDType.rawValue)),
+                ("scheme", encode(affine.grid)),
+                ("codes", encode(affine.codes)), ("scales", encode(affine.scales)),
+                ("transforms", .array(affine.transforms.map {
+                    .object([("kind", .string($0.kind.rawValue)), ("data", encode($0.data))])
+                })),
+            ]
+            if let zeros = affine.zeroPoints { members.append(("zero_points", encode(zeros))) }
+            return .object(members)
+        }
+    }
+
+    static func encode(_ grid: AffineGrid) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("bits", .int(grid.bits)), ("symmetric", .bool(grid.symmetric))]
+        switch grid.granularity {
+        case .perTensor: members.append(("granularity", .string("tensor")))
+        case .perChannel: members.append(("granularity", .string("channel")))
+        case .group(let size): members += [("granularity", .string("group")), ("group_size", .int(size))]
+        }
+        return .object(members)
+    }
+
+    static func encode(_ section: QPackSection) -> JSONValue {
+        .object([
+            ("dtype", .string(section.dtype.rawValue)), ("shape", .array(section.shape.map { .int($0) })),
+            ("offset", .int(section.offset)), ("length", .int(section.length)), ("sha256", .string(section.sha256)),
+        ])
+    }
+}
