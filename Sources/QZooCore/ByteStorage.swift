@@ -66,6 +66,11 @@ public final class ByteStorage: @unchecked Sendable {
         return ByteStorage(base: UnsafeRawPointer(region), count: size, ownership: .mapped)
     }
 
+    /// The bytes. Valid only while this storage is alive: Swift may release a local reference
+    /// right after its last use, so a caller holding the storage only in a local variable must
+    /// use `withBuffer` instead (or otherwise keep a reference past its last use of the bytes).
+    public var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
     /// The bytes, valid only inside `body` (the storage is kept alive until it returns).
     public func withBuffer<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) { try body(UnsafeRawBufferPointer(start: base, count: count)) }

@@ -12,12 +12,8 @@ enum GoldenFiles {
 
     static func path(_ relative: String) -> String { root + "/formats/vectors/" + relative }
 
-    static func readBytes(_ path: String) throws -> [UInt8] {
-        try ByteStorage.map(path: path).withBuffer { Array($0) }
-    }
-
     static func json(_ relative: String) throws -> JSONValue {
-        try JSONParser.parse(try readBytes(path(relative)))
+        try JSONParser.parse(try TestFiles.read(path(relative)))
     }
 }
 

@@ -27,7 +27,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let path = dir.path + "/" + entry.name
         try NpyFile.write(entry.tensor, to: path, overwrite: false)
-        #expect(try GoldenFiles.readBytes(path) == GoldenFiles.readBytes(NpyVectors.path(entry.name)))
+        #expect(try TestFiles.read(path) == TestFiles.read(NpyVectors.path(entry.name)))
     }
 
     @Test(arguments: NpyVectors.rejected.filter { $0.name.hasSuffix(".npy") }.map(\.name))

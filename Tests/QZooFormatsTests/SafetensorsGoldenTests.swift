@@ -44,8 +44,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let copy = directory.path + "/" + file
         try SafetensorsWriter.write(checkpoint, to: copy, overwrite: false)
-        let original = try GoldenFiles.readBytes(path)
-        let written = try GoldenFiles.readBytes(copy)
+        let original = try TestFiles.read(path)
+        let written = try TestFiles.read(copy)
         let firstDifference = zip(original, written).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(written == original, "\(file): \(written.count) vs \(original.count) bytes, first difference at \(firstDifference.map(String.init) ?? "the end")")
     }

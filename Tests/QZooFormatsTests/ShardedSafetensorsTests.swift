@@ -37,7 +37,7 @@ import Testing
         #expect(ShardedSafetensors.shardName(2, of: 13) == "model-00002-of-00013.safetensors")
 
         let original = try Self.checkpoint()
-        let index = try JSONParser.parse(try GoldenFiles.readBytes(path + "/" + ShardedSafetensors.indexName))
+        let index = try JSONParser.parse(try TestFiles.read(path + "/" + ShardedSafetensors.indexName))
         #expect(index["metadata"]?["total_size"]?.intValue == original.tensors.values.reduce(0) { $0 + $1.byteCount })
         let weightMap = try Self.weightMap(index)
         #expect(Set(weightMap.map(\.key)) == Set(original.tensors.keys))
@@ -77,7 +77,7 @@ import Testing
     static func readEdited(_ edit: ([(key: String, value: JSONValue)]) throws -> [(key: String, value: JSONValue)]) throws -> (QZooError, indexPath: String, directory: String) {
         let (directory, path) = try writeSharded()
         let indexPath = path + "/" + ShardedSafetensors.indexName
-        let index = try JSONParser.parse(try GoldenFiles.readBytes(indexPath))
+        let index = try JSONParser.parse(try TestFiles.read(indexPath))
         let edited: JSONValue = .object([
             ("metadata", try #require(index["metadata"])),
             ("weight_map", .object(try edit(try weightMap(index)))),

@@ -4,8 +4,7 @@ import QZooFormats
 /// Whole-file reads and writes for tests that corrupt files on purpose.
 enum TestFiles {
     static func read(_ path: String) throws -> [UInt8] {
-        let storage = try ByteStorage.map(path: path)
-        return withExtendedLifetime(storage) { Array(storage.buffer) }
+        try ByteStorage.map(path: path).withBuffer { Array($0) }
     }
 
     static func write(_ bytes: [UInt8], to path: String) throws {
