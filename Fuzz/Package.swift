@@ -11,5 +11,8 @@ let package = Package(
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "QZooFormats", package: "qzoo"), .product(name: "QZooCore", package: "qzoo")]),
         .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", .product(name: "QZooCore", package: "qzoo")]),
+        .executableTarget(name: "FuzzNpy", dependencies: ["FuzzSupport", .product(name: "QZooFormats", package: "qzoo"), .product(name: "QZooCore", package: "qzoo")]),
+        .executableTarget(name: "FuzzQPack", dependencies: ["FuzzSupport", .product(name: "QZooFormats", package: "qzoo"), .product(name: "QZooCore", package: "qzoo")]),
+        .executableTarget(name: "FuzzQDQJSON", dependencies: ["FuzzSupport", .product(name: "QZooFormats", package: "qzoo"), .product(name: "QZooCore", package: "qzoo")]),
     ]
 )

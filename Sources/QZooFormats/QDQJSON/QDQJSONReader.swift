@@ -17,19 +17,30 @@ public enum QDQJSONReader {
         }
     }
 
-    static func readDocument(path: String) throws -> QDQDocument {
-        let storage = try ByteStorage.map(path: path)
-        guard storage.count <= maxJSONLength else {
-            throw QZooError(.limitExceeded, "QDQ JSON is \(storage.count) bytes, over the \(maxJSONLength)-byte limit")
-        }
+    /// Parses and validates the JSON document alone (no sidecars): everything a reader checks
+    /// before touching raw data. Public so a fuzz target can drive it.
+    public static func validateDocument(_ bytes: UnsafeRawBufferPointer) throws {
+        _ = try parseEnvelope(bytes)
+    }
+
+    static func parseEnvelope(_ bytes: UnsafeRawBufferPointer) throws -> QDQEnvelope {
         let json: JSONValue
-        do { json = try withExtendedLifetime(storage) { try JSONParser.parse(storage.buffer) } } catch let error as QZooError {
+        do { json = try JSONParser.parse(bytes) } catch let error as QZooError {
             throw QZooError.malformed("QDQ JSON: \(error.message)")
         }
         let envelope = try QDQEnvelope.decode(json)
         for record in envelope.weights {
             do { _ = try record.grid() } catch let error as QZooError { throw error.inTensor(record.name) }
         }
+        return envelope
+    }
+
+    static func readDocument(path: String) throws -> QDQDocument {
+        let storage = try ByteStorage.map(path: path)
+        guard storage.count <= maxJSONLength else {
+            throw QZooError(.limitExceeded, "QDQ JSON is \(storage.count) bytes, over the \(maxJSONLength)-byte limit")
+        }
+        let envelope = try storage.withBuffer { try parseEnvelope($0) }
         let directory = AtomicFile.parentDirectory(of: path)
         let sidecars = try QDQSidecars(records: envelope.weights, directory: directory)
         var checkpoint = Checkpoint(metadata: envelope.metadata)
