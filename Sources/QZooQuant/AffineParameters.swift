@@ -35,6 +35,7 @@ public struct AffineParameters: Sendable, Equatable {
     }
 
     /// The code of `x` on a grid whose largest code is `maxCode`.
+    @inline(__always)
     public func code(_ x: Float, maxCode: Int) -> UInt8 {
         UInt8(Self.clamp((x / scale).rounded(.toNearestOrEven) + Float(zeroPoint), top: Float(maxCode)))
     }
@@ -46,10 +47,7 @@ public struct AffineParameters: Sendable, Equatable {
 
     /// Writes the codes of `values` to `codes[0 ..< values.count]`.
     func encode(_ values: UnsafeBufferPointer<Float>, maxCode: Int, into codes: UnsafeMutablePointer<UInt8>) {
-        let top = Float(maxCode), zero = Float(zeroPoint), scale = scale
-        for i in 0..<values.count {
-            codes[i] = UInt8(Self.clamp((values[i] / scale).rounded(.toNearestOrEven) + zero, top: top))
-        }
+        for i in 0..<values.count { codes[i] = code(values[i], maxCode: maxCode) }
     }
 
     /// `value` limited to `[0, top]`; NaN becomes 0, so the result always converts to an integer.

@@ -10,19 +10,21 @@ import QZooCore
 /// 5e-7 relative accuracy of the power it sums).
 public struct ClipSearch: Sendable, Equatable {
     /// Candidate spacing: shrink factors step by `1/grid`.
-    public var grid: Int
+    public let grid: Int
     /// The smallest factor tried is about `1 − maxShrink`.
-    public var maxShrink: Double
+    public let maxShrink: Double
     /// The exponent of the error; above 2 it weights large errors (clipped outliers) more.
-    public var norm: Double
+    public let norm: Double
 
-    public init(grid: Int = 100, maxShrink: Double = 0.8, norm: Double = 2.4) {
-        self.grid = grid
-        self.maxShrink = maxShrink
-        self.norm = norm
+    /// The reference settings: grid 100, maxShrink 0.8, norm 2.4.
+    public init() {
+        grid = 100
+        maxShrink = 0.8
+        norm = 2.4
     }
 
-    public func validate() throws {
+    /// Other settings, checked here so that no invalid search exists.
+    public init(grid: Int, maxShrink: Double, norm: Double) throws {
         guard (1...10_000).contains(grid) else {
             throw QZooError(.invalidArgument, "clip search grid must be 1...10000, got \(grid)")
         }
@@ -32,6 +34,9 @@ public struct ClipSearch: Sendable, Equatable {
         guard norm > 0, norm <= 64 else {
             throw QZooError(.invalidArgument, "clip search norm must be in (0, 64], got \(norm)")
         }
+        self.grid = grid
+        self.maxShrink = maxShrink
+        self.norm = norm
     }
 
     /// The shrink factors tried, largest first (always at least `1`).
@@ -44,7 +49,7 @@ public struct ClipSearch: Sendable, Equatable {
     func parameters(for values: UnsafeBufferPointer<Float>, range: QuantizationRange, grid affine: AffineGrid) throws -> AffineParameters {
         let power = PowerApproximation(exponent: Float(norm))
         // Errors are measured relative to the range's magnitude so their powers stay in range.
-        let inverseMagnitude = 1 / range.magnitude
+        let inverseMagnitude = 1 / Swift.max(range.magnitude, Float.leastNormalMagnitude)
         var best = try AffineParameters(fitting: range, grid: affine)
         var bestError = Double.infinity
         for factor in factors {

@@ -15,7 +15,6 @@ public struct RTNQuantizer: WeightQuantizer {
         if case .group(let size) = grid.granularity, size < 1 {
             throw QZooError(.invalidArgument, "group size must be positive, got \(size)")
         }
-        try clipSearch?.validate()
         self.grid = grid
         self.clipSearch = clipSearch
     }

@@ -43,10 +43,10 @@ struct Quantize: ParsableCommand {
     @Argument(help: "Output .qpack or .qdq.json file; must not exist unless --force.")
     var output: String
 
-    @Option(help: "Quantization method: rtn.")
+    @Option(help: "Quantization method.")
     var method: QuantizationMethod = .rtn
 
-    @Option(help: "Bits per weight code, 1...8 (1 only with an asymmetric grid).")
+    @Option(help: "Bits per weight code, 1...8 (required; 1 only with an asymmetric grid).")
     var bits: Int
 
     @Option(help: ArgumentHelp("Input columns per scale (default: one scale per output row).", valueName: "columns"))
@@ -109,7 +109,10 @@ struct Quantize: ParsableCommand {
         do { result = try quantizeCheckpoint(source, with: quantizer, selection: selection()) } catch let error as QZooError {
             throw error.inFile(input)
         }
-        for skipped in result.ineligible { Terminal.note("skipped '\(skipped.name)': \(skipped.reason)") }
+        if let first = result.ineligible.first {
+            Terminal.note("skipped \(result.ineligible.count) tensor(s) named by --include that cannot be quantized, "
+                          + "e.g. '\(first.name)': \(first.reason)")
+        }
         guard !result.reports.isEmpty else {
             throw QZooError(.invalidArgument, "no tensor was selected for quantization; check --include/--exclude", file: input)
         }

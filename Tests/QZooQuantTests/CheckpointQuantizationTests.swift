@@ -92,6 +92,26 @@ import QZooCore
         #expect(error?.message.contains("[1, 1]") == true)
     }
 
+    @Test func parallelResultsEqualOneByOneQuantization() throws {
+        var source = Checkpoint()
+        for layer in 0..<9 { try source.add("layer.\(layer).dense.weight", Self.matrix(7 + layer, 19, seed: UInt64(layer))) }
+        let quantizer = try RTNQuantizer(grid: AffineGrid(bits: 3, symmetric: false, granularity: .group(size: 8)), clipSearch: ClipSearch())
+        let result = try quantizeCheckpoint(source, with: quantizer)
+        for (name, tensor) in source.tensors { #expect(result.checkpoint.quantized[name] == (try quantizer.quantize(tensor))) }
+    }
+
+    @Test func theFirstFailingTensorInFileOrderIsReported() throws {
+        var source = Checkpoint()
+        for layer in 0..<6 {
+            var values = TestMatrices.weights(rows: 4, columns: 8, seed: UInt64(layer))
+            if layer == 2 || layer == 5 { values[3] = .infinity }
+            try source.add("layer.\(layer).dense.weight", TestMatrices.tensor(values, rows: 4, columns: 8))
+        }
+        let quantizer = try RTNQuantizer(grid: AffineGrid(bits: 4, symmetric: false, granularity: .perChannel))
+        let error = #expect(throws: QZooError.self) { try quantizeCheckpoint(source, with: quantizer) }
+        #expect(error?.tensor == "layer.2.dense.weight")
+    }
+
     @Test func reportsIneligibleIncludedTensors() throws {
         let source = try Self.checkpoint()
         let quantizer = try RTNQuantizer(grid: AffineGrid(bits: 8, symmetric: true, granularity: .perChannel))

@@ -14,12 +14,12 @@ import QZooCore
         }
     }
 
-    @Test func defaultFactorsAreTheReferenceGrid() {
+    @Test func defaultFactorsAreTheReferenceGrid() throws {
         let factors = ClipSearch().factors
         #expect(factors.count == 80)
         #expect(factors.first == 1)
         #expect(factors.last == Float(0.21))
-        #expect(ClipSearch(grid: 10, maxShrink: 0.05).factors == [1])
+        #expect(try ClipSearch(grid: 10, maxShrink: 0.05, norm: 2.4).factors == [1])
     }
 
     @Test(arguments: [2, 3, 4, 5, 8], [Granularity.perTensor, .perChannel, .group(size: 16)])
@@ -66,7 +66,7 @@ import QZooCore
     @Test func otherNormsAreHonoured() throws {
         // With norm 2 the search minimises the squared error; check against brute force.
         let weights = TestMatrices.weights(rows: 1, columns: 300, seed: 4, outlier: 9)
-        let search = ClipSearch(grid: 50, maxShrink: 0.6, norm: 2)
+        let search = try ClipSearch(grid: 50, maxShrink: 0.6, norm: 2)
         let grid = AffineGrid(bits: 3, symmetric: false, granularity: .perTensor)
         let quantized = try RTNQuantizer(grid: grid, clipSearch: search).quantize(try TestMatrices.tensor(weights, rows: 1, columns: 300))
         let rule = ReferenceRule(bits: 3, symmetric: false)
@@ -80,9 +80,18 @@ import QZooCore
     }
 
     @Test func rejectsNonsenseSettings() {
-        for search in [ClipSearch(grid: 0), ClipSearch(maxShrink: 1), ClipSearch(maxShrink: -0.1),
-                       ClipSearch(norm: 0), ClipSearch(norm: .nan), ClipSearch(norm: 100)] {
-            #expect(throws: QZooError.self) { try search.validate() }
+        let settings: [(Int, Double, Double)] = [(0, 0.8, 2.4), (20_000, 0.8, 2.4), (100, 1, 2.4), (100, -0.1, 2.4),
+                                                 (100, .nan, 2.4), (100, 0.8, 0), (100, 0.8, .nan), (100, 0.8, 100)]
+        for (grid, maxShrink, norm) in settings {
+            #expect(throws: QZooError.self) { try ClipSearch(grid: grid, maxShrink: maxShrink, norm: norm) }
         }
+    }
+
+    @Test func tinyRangesStayFinite() throws {
+        let weights: [Float] = [0x1p-140, -0x1p-145, 0, 0x1p-139]
+        let quantized = try RTNQuantizer(grid: AffineGrid(bits: 4, symmetric: false, granularity: .perTensor), clipSearch: ClipSearch())
+            .quantize(try TestMatrices.tensor(weights, rows: 1, columns: 4))
+        #expect(quantized.scales.floats() == [Float.leastNormalMagnitude])
+        #expect(quantized.gridValues().allSatisfy { $0.isFinite })
     }
 }

@@ -111,9 +111,6 @@ import QZooCore
                      AffineGrid(bits: 4, symmetric: false, granularity: .group(size: 0))] {
             #expect(throws: QZooError.self) { try RTNQuantizer(grid: grid) }
         }
-        #expect(throws: QZooError.self) {
-            try RTNQuantizer(grid: AffineGrid(bits: 4, symmetric: false, granularity: .perChannel), clipSearch: ClipSearch(norm: 0))
-        }
     }
 
     @Test func hugeGroupSizeIsOneGroupPerRow() throws {
