@@ -48,7 +48,9 @@ let package = Package(
             ],
             swiftSettings: cpuFlags),
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
-        .testTarget(name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore"], swiftSettings: cpuFlags),
+        .testTarget(
+            name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats"],
+            swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooQuant", "QZooCore"],
             swiftSettings: cpuFlags),

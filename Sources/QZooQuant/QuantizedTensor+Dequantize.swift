@@ -16,27 +16,21 @@ extension QuantizedTensor {
     /// The grid values `(q − z) · s` in the stored (transformed) column order, without undoing
     /// any transform: what a QDQ runtime's DequantizeLinear produces.
     public func gridValues() -> [Float] {
-        let q = unpackedCodes()
-        let s = scales.floats()
-        let z: [UInt8]? = zeroPoints.map { $0.bytes }
-        let groupColumns: Int
-        switch grid.granularity {
-        case .perTensor: groupColumns = columns
-        case .perChannel: groupColumns = columns
-        case .group(let size): groupColumns = size
-        }
-        let groupsPerRow = (columns + groupColumns - 1) / groupColumns
-        var out = [Float](repeating: 0, count: rows * columns)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let index: Int
-                switch grid.granularity {
-                case .perTensor: index = 0
-                case .perChannel: index = r
-                case .group: index = r * groupsPerRow + c / groupColumns
+        let codes = unpackedCodes()
+        var out = [Float](repeating: 0, count: codes.count)
+        let runs = ScaleRuns(rows: rows, columns: columns, granularity: grid.granularity)
+        let fixedZero = Float(grid.symmetricZero)
+        scales.withBytes { scaleBytes in
+            zeroPoints.withBytes { zeroBytes in
+                codes.withUnsafeBufferPointer { q in
+                    out.withUnsafeMutableBufferPointer { values in
+                        runs.forEach { index, start, length in
+                            let scale = scaleBytes.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
+                            let zero = zeroBytes.map { Float($0[index]) } ?? fixedZero
+                            for i in start ..< start + length { values[i] = (Float(q[i]) - zero) * scale }
+                        }
+                    }
                 }
-                let zero = z.map { Float($0[index]) } ?? Float(grid.symmetricZero)
-                out[r * columns + c] = (Float(q[r * columns + c]) - zero) * s[index]
             }
         }
         return out
@@ -48,16 +42,52 @@ extension QuantizedTensor {
         var values = gridValues()
         for transform in transforms.reversed() {
             switch transform {
-            case .inputScale(let scale):
-                let s = scale.floats()
-                for r in 0..<rows { for c in 0..<columns { values[r * columns + c] /= s[c] } }
-            case .columnPermutation(let permutation):
-                let order = permutation.withBytes { Array($0.bindMemory(to: Int32.self)) }.map { Int(Int32(littleEndian: $0)) }
-                var restored = values
-                for r in 0..<rows { for j in 0..<columns { restored[r * columns + order[j]] = values[r * columns + j] } }
-                values = restored
+            case .inputScale(let scale): divideColumns(&values, by: scale.floats())
+            case .columnPermutation(let permutation): values = unpermuteColumns(values, permutation)
             }
         }
         return try Tensor(shape: [rows, columns], floats: values)
+    }
+
+    private func divideColumns(_ values: inout [Float], by scale: [Float]) {
+        let columns = columns
+        scale.withUnsafeBufferPointer { s in
+            values.withUnsafeMutableBufferPointer { v in
+                for row in 0..<rows {
+                    let base = row * columns
+                    for column in 0..<columns { v[base + column] /= s[column] }
+                }
+            }
+        }
+    }
+
+    /// Stored column `j` holds original column `permutation[j]` (validated at construction).
+    private func unpermuteColumns(_ values: [Float], _ permutation: Tensor) -> [Float] {
+        let columns = columns
+        let order = permutation.withBytes { raw in
+            (0..<columns).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+        }
+        var restored = [Float](repeating: 0, count: values.count)
+        order.withUnsafeBufferPointer { target in
+            values.withUnsafeBufferPointer { source in
+                restored.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<rows {
+                        let base = row * columns
+                        for column in 0..<columns { out[base + target[column]] = source[base + column] }
+                    }
+                }
+            }
+        }
+        return restored
+    }
+}
+
+extension Optional where Wrapped == Tensor {
+    /// Calls `body` with the tensor's bytes, or with nil when there is no tensor.
+    fileprivate func withBytes<R>(_ body: (UnsafeRawBufferPointer?) throws -> R) rethrows -> R {
+        switch self {
+        case .some(let tensor): return try tensor.withBytes { try body($0) }
+        case .none: return try body(nil)
+        }
     }
 }

@@ -32,12 +32,13 @@ public enum Granularity: Sendable, Equatable, Hashable {
     /// scales shape `[rows, ceil(columns / size)]`.
     case group(size: Int)
 
-    /// The shape of the scale (and zero-point) tensor for a `[rows, columns]` weight.
+    /// The shape of the scale (and zero-point) tensor for a `[rows, columns]` weight with
+    /// `columns > 0` and a positive group size (written so a huge group size cannot overflow).
     public func scaleShape(rows: Int, columns: Int) -> [Int] {
         switch self {
         case .perTensor: return [1]
         case .perChannel: return [rows]
-        case .group(let size): return [rows, (columns + size - 1) / size]
+        case .group(let size): return [rows, (columns - 1) / size + 1]
         }
     }
 }

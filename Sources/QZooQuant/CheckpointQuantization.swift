@@ -1,0 +1,63 @@
+import QZooCore
+
+/// A tensor an include pattern named that could not be quantized.
+public struct IneligibleTensor: Sendable, Equatable {
+    public var name: String
+    public var reason: String
+}
+
+/// The result of `quantizeCheckpoint`: the new checkpoint and what happened to each tensor.
+public struct CheckpointQuantization: Sendable {
+    public var checkpoint: Checkpoint
+    public var reports: [TensorQuantizationReport]
+    public var ineligible: [IneligibleTensor]
+    /// Bytes of tensor data before and after (dense data plus quantized storage).
+    public var bytesBefore: Int
+    public var bytesAfter: Int
+
+    /// Stored bits per weight over the tensors quantized here (0 when none was).
+    public var bitsPerWeight: Double {
+        let weights = reports.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let bytes = reports.reduce(0) { $0 + $1.quantizedBytes }
+        return weights == 0 ? 0 : Double(bytes * 8) / Double(weights)
+    }
+}
+
+/// Quantizes the tensors `selection` picks and moves them from `tensors` to `quantized`; every
+/// other entry, the order of the dense ones and the metadata stay as they were. Tensors are
+/// quantized in parallel (the result does not depend on it). Errors name the tensor that failed.
+public func quantizeCheckpoint(_ source: Checkpoint, with quantizer: some WeightQuantizer,
+                               selection: WeightSelection = WeightSelection()) throws -> CheckpointQuantization {
+    var ineligible: [IneligibleTensor] = []
+    var jobs: [(name: String, tensor: Tensor)] = []
+    for (name, tensor) in source.tensors {
+        switch selection.decision(for: name, tensor) {
+        case .keep: break
+        case .ineligible(let reason): ineligible.append(IneligibleTensor(name: name, reason: reason))
+        case .quantize: jobs.append((name, tensor))
+        }
+    }
+    let work = jobs
+    let outcomes = try parallelMap(count: work.count) { index in
+        let (name, tensor) = work[index]
+        do {
+            let quantized = try quantizer.quantize(tensor)
+            return (quantized, try TensorQuantizationReport(name: name, original: tensor, quantized: quantized))
+        } catch let error as QZooError {
+            throw error.inTensor(name)
+        }
+    }
+    var quantized: [String: QuantizedTensor] = [:]
+    for (job, outcome) in zip(jobs, outcomes) { quantized[job.name] = outcome.0 }
+    var result = Checkpoint(metadata: source.metadata)
+    for (name, tensor) in source.tensors {
+        if let weight = quantized[name] { try result.add(name, weight) } else { try result.add(name, tensor) }
+    }
+    for (name, weight) in source.quantized { try result.add(name, weight) }
+    return CheckpointQuantization(checkpoint: result, reports: outcomes.map(\.1), ineligible: ineligible,
+                                  bytesBefore: storedBytes(source), bytesAfter: storedBytes(result))
+}
+
+private func storedBytes(_ checkpoint: Checkpoint) -> Int {
+    checkpoint.byteCount + checkpoint.quantized.values.reduce(0) { $0 + $1.storedByteCount }
+}
