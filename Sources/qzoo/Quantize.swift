@@ -81,8 +81,7 @@ struct Quantize: ParsableCommand {
 
     /// OUT's format from its extension; dense-only formats cannot hold quantized weights.
     func outputFormat() throws -> CheckpointFormat {
-        let denseOnly: Set<CheckpointFormat> = [.safetensors, .shardedSafetensors, .npz, .npy, .npyDirectory]
-        guard let format = CheckpointFormat.forOutput(path: output), !denseOnly.contains(format) else {
+        guard let format = CheckpointFormat.forOutput(path: output), format.holdsQuantized else {
             throw ValidationError("OUT must be a .qpack or .qdq.json file, got '\(output)'")
         }
         return format
