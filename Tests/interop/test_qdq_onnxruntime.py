@@ -10,7 +10,7 @@ must reproduce the stored codes (round-to-nearest without clip search).
 
 Two sources of files:
 - `qzoo quantize --method rtn` (`make_qdq`): per-channel and blocked layouts, 2/4/8 bits,
-  symmetric and asymmetric. Skipped, with the reason shown, in a build without `quantize`.
+  symmetric and asymmetric.
 - files written by the independent Python writer in qdq_reference.py, passed through qzoo
   (QDQ JSON → qpack → QDQ JSON): per-tensor, per-channel and blocked layouts, 2/4/8 bits,
   a 3-bit grid widened to INT4, and transforms.
@@ -50,11 +50,6 @@ def qzoo(*args, expect_failure=False):
 def qzoo_binary():
     if not QZOO.exists():
         pytest.fail(f"qzoo binary not found at {QZOO}; build it (swift build) or set QZOO_BIN")
-
-
-def has_quantize_command():
-    result = subprocess.run([str(QZOO), "quantize", "--help"], capture_output=True, text=True)
-    return result.returncode == 0 and "--bits" in result.stdout
 
 
 # ---------------------------------------------------------------------------- ONNX models
@@ -203,8 +198,6 @@ def make_qdq(tmp_path, bits, group, sym):
 @pytest.mark.parametrize("group", [None, 32], ids=["per-channel", "g32"])
 @pytest.mark.parametrize("bits", [2, 4, 8])
 def test_qzoo_quantize_rtn_agrees_with_onnxruntime(tmp_path, bits, group, sym):
-    if not has_quantize_command():
-        pytest.skip("this qzoo build has no `quantize` command")
     json_path, originals = make_qdq(tmp_path, bits, group, sym)
     _, weights = check_onnxruntime_matches_qzoo(json_path, tmp_path)
     assert set(weights) == set(LINEAR_SHAPES)
