@@ -67,7 +67,7 @@ def main():
     rows = []
     for name, (label, fn) in REFERENCE.items():
         reference = timed(fn)
-        mine = ours.get(name)
+        mine = ours.get(name) or ours.get(name.replace(" ", "_"))
         ratio = f"{reference / mine:.1f}x" if mine else "n/a"
         mine_text = f"{mine:.1f} ms" if mine else "missing"
         rows.append((name, mine_text, f"{reference:.1f} ms ({label})", ratio))

@@ -24,7 +24,7 @@ func touchEveryByte(_ checkpoint: Checkpoint) -> UInt64 {
 }
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(10), maxIterations: 50)
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], timeUnits: .milliseconds, maxDuration: .seconds(10), maxIterations: 50)
 
     Benchmark("load safetensors + read every byte") { benchmark in
         let checkpoint = try SafetensorsReader.read(path: modelPath)
@@ -35,6 +35,7 @@ let benchmarks: @Sendable () -> Void = {
         let checkpoint = try SafetensorsReader.read(path: modelPath)
         let out = "/tmp/qzoo-bench-\(getpid()).npz"
         try CheckpointIO.write(checkpoint, to: out, format: .npz, options: WriteOptions(overwrite: true))
+        benchmark.stopMeasurement()
         unlink(out)
     }
 }
