@@ -5,6 +5,11 @@ import Glibc
 /// Progress for long work, on stderr: a self-rewriting line on a terminal, a few plain lines
 /// otherwise (so logs stay readable). Small jobs print nothing: a bar that flashes for 10 ms is noise.
 public final class ProgressReporter: @unchecked Sendable {
+    /// The reporter that low-level writers (which know bytes, not the job) advance. Set around a
+    /// job with `ProgressReporter.$current.withValue(reporter) { ... }`, so progress needs no
+    /// parameter threaded through every format's writer.
+    @TaskLocal public static var current: ProgressReporter?
+
     private let label: String
     private let total: Int
     private let interactive: Bool

@@ -19,10 +19,13 @@ public struct WriteOptions: Sendable {
     public var overwrite: Bool
     /// For safetensors: split into shards of at most this many bytes (output is a directory).
     public var maxShardSize: Int?
+    /// Report progress on stderr while writing (large outputs only; see `ProgressReporter`).
+    public var reportProgress: Bool
 
-    public init(overwrite: Bool = false, maxShardSize: Int? = nil) {
+    public init(overwrite: Bool = false, maxShardSize: Int? = nil, reportProgress: Bool = false) {
         self.overwrite = overwrite
         self.maxShardSize = maxShardSize
+        self.reportProgress = reportProgress
     }
 }
 
@@ -52,6 +55,14 @@ public enum CheckpointIO {
         if !format.holdsQuantized, let name = checkpoint.quantized.keys.first {
             throw QZooError.unsupported("\(format.rawValue) holds dense tensors only; dequantize first (--dequantize)", file: path, tensor: name)
         }
+        guard options.reportProgress else { return try dispatch(checkpoint, to: path, format: format, options: options) }
+        let stored = checkpoint.quantized.values.reduce(checkpoint.byteCount) { $0 + $1.codes.byteCount + $1.scales.byteCount }
+        let progress = ProgressReporter(label: "writing \(path)", total: stored)
+        try ProgressReporter.$current.withValue(progress) { try dispatch(checkpoint, to: path, format: format, options: options) }
+        progress.finish()
+    }
+
+    static func dispatch(_ checkpoint: Checkpoint, to path: String, format: CheckpointFormat, options: WriteOptions) throws {
         switch format {
         case .safetensors, .shardedSafetensors:
             if let limit = options.maxShardSize {

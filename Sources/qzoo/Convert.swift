@@ -94,7 +94,7 @@ struct Convert: ParsableCommand {
         if let dtype { checkpoint = try convert(checkpoint, to: dtype.dtype) }
         let format = try outputFormat()
         try requireDenseOrDequantize(checkpoint, format: format)
-        let options = WriteOptions(overwrite: force, maxShardSize: maxShardSize?.bytes)
+        let options = WriteOptions(overwrite: force, maxShardSize: maxShardSize?.bytes, reportProgress: true)
         try CheckpointIO.write(checkpoint, to: output, format: format, options: options)
         let quantizedNote = checkpoint.quantized.isEmpty ? "" : " and \(checkpoint.quantized.count) quantized weights"
         Terminal.note("wrote \(output) (\(format.rawValue)): \(checkpoint.tensors.count) tensors\(quantizedNote), \(ByteCountText.format(checkpoint.byteCount)) dense")

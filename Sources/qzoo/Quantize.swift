@@ -116,7 +116,7 @@ struct Quantize: ParsableCommand {
             throw QZooError(.invalidArgument, "no tensor was selected for quantization; check --include/--exclude", file: input)
         }
         let format = try outputFormat()
-        try CheckpointIO.write(result.checkpoint, to: output, format: format, options: WriteOptions(overwrite: force))
+        try CheckpointIO.write(result.checkpoint, to: output, format: format, options: WriteOptions(overwrite: force, reportProgress: true))
         print(QuantizeReport(result: result).table())
         Terminal.note("wrote \(output) (\(format.rawValue))")
     }

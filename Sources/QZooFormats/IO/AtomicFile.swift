@@ -118,6 +118,7 @@ public struct FileSink {
 
     public mutating func write(_ bytes: UnsafeRawBufferPointer) throws {
         bytesWritten += bytes.count
+        ProgressReporter.current?.advance(by: bytes.count)
         if buffer.count + bytes.count <= Self.capacity {
             buffer.append(contentsOf: bytes)
             return
