@@ -35,7 +35,11 @@ let package = Package(
             swiftSettings: cpuFlags),
         .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS"], swiftSettings: cpuFlags),
-        .target(name: "QZooModels", dependencies: ["QZooCore", "QZooMath"], swiftSettings: cpuFlags),
+        .target(
+            name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],
+            exclude: ["Resources/README.md"],
+            resources: [.embedInCode("Resources/calibration-en.txt")],
+            swiftSettings: cpuFlags),
         .target(
             name: "QZooFormats",
             dependencies: ["QZooCore", "QZooQuant", "CArchive", "CZstd"],

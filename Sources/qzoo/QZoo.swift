@@ -12,7 +12,7 @@ struct QZoo: ParsableCommand {
             the file and the tensor), 2 on a usage error.
             """,
         version: QZooVersion.current,
-        subcommands: [Inspect.self, Convert.self]
+        subcommands: [Inspect.self, Convert.self, Calibrate.self, Embed.self, Eval.self, Tokenize.self, Bench.self]
     )
 }
 

@@ -26,7 +26,7 @@ public struct WordPieceVocabulary: Sendable {
     /// Reads `vocab.txt`: one token per line, id = line number; trailing whitespace trimmed.
     public static func parseVocabText(_ text: String) throws -> WordPieceVocabulary {
         var vocabulary = WordPieceVocabulary()
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard lines.count <= Int(Int32.max) else {
             throw QZooError(.limitExceeded, "vocabulary has \(lines.count) lines; ids are limited to 32 bits")
