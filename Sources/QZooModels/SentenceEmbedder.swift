@@ -1,17 +1,16 @@
 import QZooCore
-import QZooMath
 
 /// Text in, sentence embeddings out: tokenizes, batches and runs a BERT encoder, optionally
 /// with a linear-input observer (calibration) attached.
-public struct SentenceEmbedder<T: BLASScalar>: Sendable {
+public struct SentenceEmbedder: Sendable {
     public let tokenizer: WordPieceTokenizer
-    public let encoder: BertEncoder<T>
+    public let encoder: BertEncoder
     /// Tokens per sequence including `[CLS]` and `[SEP]`; longer texts are truncated.
     public let maxLength: Int
     /// Sequences per forward pass.
     public let batchSize: Int
 
-    public init(tokenizer: WordPieceTokenizer, encoder: BertEncoder<T>, maxLength: Int, batchSize: Int) throws {
+    public init(tokenizer: WordPieceTokenizer, encoder: BertEncoder, maxLength: Int, batchSize: Int) throws {
         guard (2...encoder.config.maxPositions).contains(maxLength) else {
             throw QZooError(.invalidArgument, "max length \(maxLength) must be 2...\(encoder.config.maxPositions) (the model's position table)")
         }
@@ -32,9 +31,9 @@ public struct SentenceEmbedder<T: BLASScalar>: Sendable {
     /// texts done after each batch.
     public func embed<O: LinearInputObserver>(
         _ texts: [String], observer: inout O, profile: inout ForwardProfile, progress: (Int) -> Void = { _ in }
-    ) throws -> [T] {
+    ) throws -> [Float] {
         let sequences = tokenize(texts)
-        var embeddings: [T] = []
+        var embeddings: [Float] = []
         embeddings.reserveCapacity(texts.count * encoder.config.hiddenSize)
         var start = 0
         while start < sequences.count {
@@ -47,7 +46,7 @@ public struct SentenceEmbedder<T: BLASScalar>: Sendable {
         return embeddings
     }
 
-    public func embed(_ texts: [String]) throws -> [T] {
+    public func embed(_ texts: [String]) throws -> [Float] {
         var observer = NoObserver()
         var profile = ForwardProfile()
         return try embed(texts, observer: &observer, profile: &profile)

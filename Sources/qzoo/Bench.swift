@@ -38,7 +38,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let input = try ModelInput.load(model)
         let texts = Array(try TextInput.load(data).lines.prefix(max(sentences, 1)))
-        let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(Float.self),
+        let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(),
                                             maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         let sgemm = try SgemmRate.measure()
         _ = try embedder.embed(Array(texts.prefix(runOptions.batch)))

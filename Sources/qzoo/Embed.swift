@@ -1,7 +1,6 @@
 import ArgumentParser
 import QZooCore
 import QZooFormats
-import QZooMath
 import QZooModels
 
 struct Embed: ParsableCommand {
@@ -38,7 +37,11 @@ struct Embed: ParsableCommand {
     @Flag(help: "Replace the output if it exists.")
     var force = false
 
-    enum Precision: String, ExpressibleByArgument, CaseIterable { case f32, f64 }
+    enum Precision: String, ExpressibleByArgument, CaseIterable {
+        case f32, f64
+
+        var encoderPrecision: BertEncoder.Precision { self == .f32 ? .float32 : .float64 }
+    }
 
     func validate() throws {
         guard let format = CheckpointFormat.forOutput(path: output), format == .npy || format == .safetensors else {
@@ -49,25 +52,17 @@ struct Embed: ParsableCommand {
     func run() throws {
         let input = try ModelInput.load(model)
         let texts = try TextInput.load(data)
-        let embeddings: [Float]
-        switch precision {
-        case .f32: embeddings = try compute(Float.self, input, texts)
-        case .f64: embeddings = try compute(Double.self, input, texts).map(Float.init)
-        }
+        let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(precision.encoderPrecision),
+                                            maxLength: runOptions.maxLength, batchSize: runOptions.batch)
+        var observer = NoObserver()
+        var profile = ForwardProfile()
+        var progress = SentenceProgress(label: "embedding", total: texts.lines.count)
+        let embeddings = try embedder.embed(texts.lines, observer: &observer, profile: &profile) { progress.update($0) }
         let width = input.architecture.config.hiddenSize
         var checkpoint = Checkpoint()
         try checkpoint.add("embeddings", try Tensor(shape: [texts.lines.count, width], floats: embeddings))
         let format = CheckpointFormat.forOutput(path: output) ?? .npy
         try CheckpointIO.write(checkpoint, to: output, format: format, options: WriteOptions(overwrite: force))
         Terminal.note("wrote \(output): \(texts.lines.count) × \(width) embeddings")
-    }
-
-    func compute<T: BLASScalar>(_: T.Type, _ input: ModelInput, _ texts: TextInput) throws -> [T] {
-        let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(T.self),
-                                            maxLength: runOptions.maxLength, batchSize: runOptions.batch)
-        var observer = NoObserver()
-        var profile = ForwardProfile()
-        var progress = SentenceProgress(label: "embedding", total: texts.lines.count)
-        return try embedder.embed(texts.lines, observer: &observer, profile: &profile) { progress.update($0) }
     }
 }

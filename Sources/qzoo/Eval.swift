@@ -56,7 +56,7 @@ struct Eval: ParsableCommand {
         }
         let tokenizer = try referenceModel.tokenizer()
         let embedders = try [referenceModel, candidateModel].map {
-            try SentenceEmbedder(tokenizer: tokenizer, encoder: try $0.encoder(Float.self), maxLength: runOptions.maxLength, batchSize: runOptions.batch)
+            try SentenceEmbedder(tokenizer: tokenizer, encoder: try $0.encoder(), maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         }
         let texts = try TextInput.load(data)
         let (a, b) = (try embed(embedders[0], texts.lines, "reference"), try embed(embedders[1], texts.lines, "candidate"))
@@ -67,14 +67,14 @@ struct Eval: ParsableCommand {
         print(json ? report.json() : report.table())
     }
 
-    func embed(_ embedder: SentenceEmbedder<Float>, _ texts: [String], _ label: String) throws -> [Float] {
+    func embed(_ embedder: SentenceEmbedder, _ texts: [String], _ label: String) throws -> [Float] {
         var observer = NoObserver()
         var profile = ForwardProfile()
         var progress = SentenceProgress(label: "embedding (\(label))", total: texts.count)
         return try embedder.embed(texts, observer: &observer, profile: &profile) { progress.update($0) }
     }
 
-    func pairScores(_ path: String, _ embedders: [SentenceEmbedder<Float>]) throws -> EvalReport.Pairs {
+    func pairScores(_ path: String, _ embedders: [SentenceEmbedder]) throws -> EvalReport.Pairs {
         let pairs = try SentencePairs.load(path)
         let scores = try embedders.map { embedder in
             let width = embedder.encoder.config.hiddenSize

@@ -1,7 +1,6 @@
 import Foundation
 import QZooCore
 import QZooFormats
-import QZooMath
 import QZooModels
 import QZooQuant
 
@@ -68,8 +67,8 @@ struct ModelInput {
         try WordPieceTokenizer.load(directory: directory)
     }
 
-    func encoder<T: BLASScalar>(_: T.Type = Float.self) throws -> BertEncoder<T> {
-        do { return try BertEncoder<T>(architecture: architecture, checkpoint: checkpoint) } catch let error as QZooError {
+    func encoder(_ precision: BertEncoder.Precision = .float32) throws -> BertEncoder {
+        do { return try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: precision) } catch let error as QZooError {
             throw error.inFile(path)
         }
     }

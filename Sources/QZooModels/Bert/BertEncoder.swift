@@ -1,141 +1,76 @@
 import QZooCore
 import QZooMath
 
-/// A BERT encoder's forward pass in `T` precision (`Float` for work, `Double` for checks).
+/// A BERT encoder ready to run: its architecture and its weights in the chosen precision.
 ///
 /// Every matrix product goes through OpenBLAS. Sequences are packed (see `TokenBatch`), token
 /// type ids are 0 and positions restart at 0 in each sequence, as for single-sentence input.
-public struct BertEncoder<T: BLASScalar>: Sendable {
-    public let architecture: BertArchitecture
-    let weights: BertWeights<T>
+/// Results are float32 in both precisions; `.float64` computes everything in double (slower),
+/// as a reference for checking the float32 pass.
+public struct BertEncoder: Sendable {
+    public enum Precision: String, Sendable, CaseIterable { case float32, float64 }
 
-    /// Checks `checkpoint` against the architecture and converts its tensors to `T`.
-    public init(architecture: BertArchitecture, checkpoint: Checkpoint) throws {
+    public let architecture: BertArchitecture
+    public let precision: Precision
+    private let forward: Forward
+
+    private enum Forward: Sendable {
+        case float(BertForward<Float>)
+        case double(BertForward<Double>)
+    }
+
+    /// Checks `checkpoint` against the architecture and converts its tensors to the precision.
+    public init(architecture: BertArchitecture, checkpoint: Checkpoint, precision: Precision = .float32) throws {
         self.architecture = architecture
-        self.weights = try BertWeights(architecture: architecture, checkpoint: checkpoint)
+        self.precision = precision
+        switch precision {
+        case .float32: forward = .float(try BertForward(architecture: architecture, checkpoint: checkpoint))
+        case .float64: forward = .double(try BertForward(architecture: architecture, checkpoint: checkpoint))
+        }
     }
 
     public var config: BertConfig { architecture.config }
 
     /// The last layer's hidden states, `[batch.tokenCount, hiddenSize]` row-major.
-    public func hiddenStates<O: LinearInputObserver>(
-        _ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile
-    ) throws -> [T] {
-        try check(batch)
-        let start = MonotonicClock.seconds()
-        var x = embed(batch)
-        for index in weights.layers.indices {
-            x = try layer(index, x, batch, observer: &observer, profile: &profile)
+    public func hiddenStates<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
+        switch forward {
+        case .float(let model):
+            return try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+        case .double(let model):
+            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+                let narrowed = input.map(Float.init)
+                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+            }, profile: &profile)
+            return hidden.map(Float.init)
         }
-        profile.totalSeconds += MonotonicClock.seconds() - start
-        profile.tokens += batch.tokenCount
-        profile.sequences += batch.count
-        return x
     }
 
-    public func hiddenStates(_ batch: TokenBatch) throws -> [T] {
+    public func hiddenStates(_ batch: TokenBatch) throws -> [Float] {
         var observer = NoObserver()
         var profile = ForwardProfile()
         return try hiddenStates(batch, observer: &observer, profile: &profile)
     }
 
-    /// Rejects ids outside the vocabulary, empty sequences and sequences longer than the
-    /// position table, naming the sequence.
-    func check(_ batch: TokenBatch) throws {
-        for sequence in 0..<batch.count {
-            let range = batch.range(sequence)
-            guard !range.isEmpty, range.count <= config.maxPositions else {
-                throw QZooError(.invalidArgument, "sequence \(sequence) has \(range.count) tokens; the model accepts 1...\(config.maxPositions)")
-            }
-            if let bad = batch.ids[range].first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-                throw QZooError(.invalidArgument, "sequence \(sequence) has token id \(bad); the vocabulary has \(config.vocabSize) entries")
-            }
+    /// Sentence embeddings as sentence-transformers computes them for mean-pooling models:
+    /// the mean of each sequence's final hidden states over its tokens (special tokens
+    /// included, padding excluded), divided by its L2 norm (at least 1e-12): `[batch.count, h]`.
+    public func sentenceEmbeddings<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
+        switch forward {
+        case .float(let model):
+            let hidden = try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+            return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize)
+        case .double(let model):
+            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+                let narrowed = input.map(Float.init)
+                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+            }, profile: &profile)
+            return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize).map(Float.init)
         }
     }
 
-    /// Word + position + token-type embeddings, LayerNorm'd: `[tokens, h]`.
-    func embed(_ batch: TokenBatch) -> [T] {
-        let h = config.hiddenSize
-        var x = [T](repeating: 0, count: batch.tokenCount * h)
-        x.withUnsafeMutableBufferPointer { out in
-            for sequence in 0..<batch.count {
-                for (position, token) in batch.range(sequence).enumerated() {
-                    let word = Int(batch.ids[token]) * h, place = position * h, row = token * h
-                    for c in 0..<h {
-                        out[row + c] = weights.wordEmbeddings[word + c] + weights.positionEmbeddings[place + c] + weights.tokenTypeEmbeddings[c]
-                    }
-                }
-            }
-            EncoderKernels.layerNorm(out, rows: batch.tokenCount, width: h, norm: weights.embeddingNorm, epsilon: T(config.layerNormEpsilon))
-        }
-        return x
-    }
-
-    /// One post-LayerNorm transformer layer.
-    func layer<O: LinearInputObserver>(
-        _ index: Int, _ x: [T], _ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile
-    ) throws -> [T] {
-        let (rows, h, ffn) = (batch.tokenCount, config.hiddenSize, config.intermediateSize)
-        let weights = self.weights.layers[index]
-        let epsilon = T(config.layerNormEpsilon)
-        let group = index * 4
-        var qkv = [T](repeating: 0, count: rows * 3 * h)
-        var context = [T](repeating: 0, count: rows * h)
-        var attended = [T](repeating: 0, count: rows * h)
-        var hidden = [T](repeating: 0, count: rows * ffn)
-        var output = [T](repeating: 0, count: rows * h)
-        try x.withUnsafeBufferPointer { x in
-            try observer.observe(group: group, input: x, rows: rows, columns: h)
-            try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(x, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
-            try qkv.withUnsafeBufferPointer { qkv in
-                try context.withUnsafeMutableBufferPointer { try attention(qkv, batch, into: $0) }
-            }
-            try context.withUnsafeBufferPointer { context in
-                try observer.observe(group: group + 1, input: context, rows: rows, columns: h)
-                try attended.withUnsafeMutableBufferPointer {
-                    try EncoderKernels.linear(context, rows: rows, dense: weights.attentionOutput, residual: x, into: $0, profile: &profile)
-                    EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
-                }
-            }
-        }
-        try attended.withUnsafeBufferPointer { attended in
-            try observer.observe(group: group + 2, input: attended, rows: rows, columns: h)
-            try hidden.withUnsafeMutableBufferPointer {
-                try EncoderKernels.linear(attended, rows: rows, dense: weights.intermediate, into: $0, profile: &profile)
-                EncoderKernels.gelu($0)
-            }
-            try hidden.withUnsafeBufferPointer { hidden in
-                try observer.observe(group: group + 3, input: hidden, rows: rows, columns: ffn)
-                try output.withUnsafeMutableBufferPointer {
-                    try EncoderKernels.linear(hidden, rows: rows, dense: weights.output, residual: attended, into: $0, profile: &profile)
-                    EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
-                }
-            }
-        }
-        return output
-    }
-
-    /// Scaled dot-product attention of every head within every sequence; `qkv` rows are
-    /// `[q | k | v]` (3h wide), the result is `[tokens, h]` with heads side by side.
-    func attention(_ qkv: UnsafeBufferPointer<T>, _ batch: TokenBatch, into context: UnsafeMutableBufferPointer<T>) throws {
-        let (h, d) = (config.hiddenSize, config.headSize)
-        let scale = 1 / T(d).squareRoot()
-        var scores = [T](repeating: 0, count: batch.maxLength * batch.maxLength)
-        try scores.withUnsafeMutableBufferPointer { scores in
-            for sequence in 0..<batch.count {
-                let range = batch.range(sequence)
-                let length = range.count
-                let rowsOf = { (offset: Int) in UnsafeBufferPointer(rebasing: qkv[(range.lowerBound * 3 * h + offset)...]) }
-                let block = UnsafeMutableBufferPointer(rebasing: scores[0..<length * length])
-                for head in 0..<config.headCount {
-                    try BLAS.gemm(transB: true, m: length, n: length, k: d, alpha: scale,
-                                  a: rowsOf(head * d), lda: 3 * h, b: rowsOf(h + head * d), ldb: 3 * h, c: block, ldc: length)
-                    EncoderKernels.softmaxRows(block, rows: length, width: length)
-                    let out = UnsafeMutableBufferPointer(rebasing: context[(range.lowerBound * h + head * d)...])
-                    try BLAS.gemm(m: length, n: d, k: length, a: UnsafeBufferPointer(block), lda: length,
-                                  b: rowsOf(2 * h + head * d), ldb: 3 * h, c: out, ldc: h)
-                }
-            }
-        }
+    public func sentenceEmbeddings(_ batch: TokenBatch) throws -> [Float] {
+        var observer = NoObserver()
+        var profile = ForwardProfile()
+        return try sentenceEmbeddings(batch, observer: &observer, profile: &profile)
     }
 }

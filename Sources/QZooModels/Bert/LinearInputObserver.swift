@@ -1,19 +1,18 @@
-import QZooMath
-
 /// Sees the input of every linear layer during a forward pass (a forward hook).
 ///
 /// The forward pass calls `observe` once per scale group and batch, before the group's
 /// consumers run: `input` is `rows × columns` row-major, one row per real (non-padding) token,
-/// `columns == architecture.scaleGroups[group].inFeatures`. Calibration accumulates statistics
-/// this way; tests capture activations with it.
+/// `columns == architecture.scaleGroups[group].inFeatures`. Values are float32 (a float64 pass
+/// rounds them for the observer). Calibration accumulates statistics this way; tests capture
+/// activations with it.
 public protocol LinearInputObserver {
-    mutating func observe<T: BLASScalar>(group: Int, input: UnsafeBufferPointer<T>, rows: Int, columns: Int) throws
+    mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws
 }
 
 /// The observer that ignores everything: a plain forward pass.
 public struct NoObserver: LinearInputObserver {
     public init() {}
-    public mutating func observe<T: BLASScalar>(group: Int, input: UnsafeBufferPointer<T>, rows: Int, columns: Int) {}
+    public mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) {}
 }
 
 /// Where a forward pass spent its time: the linear layers' matrix products apart from the rest,

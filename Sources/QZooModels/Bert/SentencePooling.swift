@@ -1,23 +1,9 @@
 import QZooMath
 
-extension BertEncoder {
-    /// Sentence embeddings as sentence-transformers computes them for mean-pooling models:
-    /// the mean of each sequence's final hidden states over its tokens (special tokens
-    /// included, padding excluded), divided by its L2 norm (at least 1e-12): `[batch.count, h]`.
-    public func sentenceEmbeddings<O: LinearInputObserver>(
-        _ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile
-    ) throws -> [T] {
-        let hidden = try hiddenStates(batch, observer: &observer, profile: &profile)
-        return Self.meanPoolNormalized(hidden, batch: batch, width: config.hiddenSize)
-    }
-
-    public func sentenceEmbeddings(_ batch: TokenBatch) throws -> [T] {
-        var observer = NoObserver()
-        var profile = ForwardProfile()
-        return try sentenceEmbeddings(batch, observer: &observer, profile: &profile)
-    }
-
-    static func meanPoolNormalized(_ hidden: [T], batch: TokenBatch, width: Int) -> [T] {
+/// Mean pooling over each sequence's tokens followed by L2 normalisation (norm at least 1e-12,
+/// as `torch.nn.functional.normalize`), computed in the forward pass's precision.
+enum SentencePooling {
+    static func meanNormalized<T: BLASScalar>(_ hidden: [T], batch: TokenBatch, width: Int) -> [T] {
         var pooled = [T](repeating: 0, count: batch.count * width)
         for sequence in 0..<batch.count {
             let range = batch.range(sequence)

@@ -29,7 +29,7 @@ public struct CalibrationAccumulator: LinearInputObserver {
         groups = architecture.scaleGroups.map { GroupSums(width: $0.inFeatures) }
     }
 
-    public mutating func observe<T: BLASScalar>(group: Int, input: UnsafeBufferPointer<T>, rows: Int, columns: Int) throws {
+    public mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws {
         guard groups.indices.contains(group), groups[group].width == columns, input.count >= rows * columns else {
             throw QZooError(.invalidArgument, "calibration input for group \(group) is \(rows)×\(columns); the model expects width \(groups.indices.contains(group) ? groups[group].width : 0)")
         }
