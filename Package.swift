@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(name: "QZooMathTests", dependencies: ["QZooMath", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore"],
+            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooCore"],
