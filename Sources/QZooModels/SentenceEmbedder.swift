@@ -54,12 +54,19 @@ public struct SentenceEmbedder: Sendable {
 }
 
 /// One text per line: `\n` or `\r\n` line ends; blank lines are skipped (they carry no
-/// sentence, and an empty input would only add `[CLS] [SEP]`).
+/// sentence, and an empty input would only add `[CLS] [SEP]`). Lines are split on bytes, not
+/// characters: Swift would merge a newline and a following combining mark into one character.
 public enum TextLines {
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> [String] {
-        String(decoding: bytes, as: UTF8.self)
-            .split(omittingEmptySubsequences: true) { $0 == "\n" || $0 == "\r\n" }
-            .map(String.init)
-            .filter { !$0.allSatisfy(\.isWhitespace) }
+        splitLines(bytes).filter { !$0.allSatisfy(\.isWhitespace) }
+    }
+
+    /// Every line, blank ones included, without its `\n` or `\r\n` ending.
+    public static func splitLines(_ bytes: UnsafeRawBufferPointer) -> [String] {
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line[...], as: UTF8.self)
+        }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
     }
 }

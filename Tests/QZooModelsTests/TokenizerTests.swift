@@ -7,7 +7,8 @@ import QZooCore
                          "cafe", "我", "是", "i", "##stanbul", "a", "##b", "."]
 
     func tokenizer(lowercase: Bool = true) throws -> WordPieceTokenizer {
-        let vocabulary = try WordPieceVocabulary.parseVocabText(Self.tokens.joined(separator: "\n") + "\n")
+        let text = Array((Self.tokens.joined(separator: "\r\n") + "\r\n").utf8)
+        let vocabulary = try text.withUnsafeBytes { try WordPieceVocabulary.parseVocabText($0) }
         return try WordPieceTokenizer.fromVocabulary(vocabulary, lowercase: lowercase)
     }
 

@@ -8,23 +8,23 @@ extension WordPieceTokenizer {
     /// stripping off).
     public static func load(directory: String) throws -> WordPieceTokenizer {
         let json = directory + "/tokenizer.json"
-        if let text = try readTextIfPresent(json) {
-            do { return try fromTokenizerJSON(try JSONParser.parse(Array(text.utf8))) } catch let error as QZooError {
+        if let storage = try mapIfPresent(json) {
+            do { return try fromTokenizerJSON(try JSONParser.parse(storage.buffer)) } catch let error as QZooError {
                 throw error.inFile(json)
             }
         }
         let vocabPath = directory + "/vocab.txt"
-        guard let vocabText = try readTextIfPresent(vocabPath) else {
+        guard let vocabFile = try mapIfPresent(vocabPath) else {
             throw QZooError.io("no tokenizer.json or vocab.txt in the model directory", file: directory)
         }
         var lowercase = true
         let configPath = directory + "/tokenizer_config.json"
-        if let configText = try readTextIfPresent(configPath) {
-            do { lowercase = try JSONParser.parse(Array(configText.utf8))["do_lower_case"]?.boolValue ?? true } catch let error as QZooError {
+        if let configFile = try mapIfPresent(configPath) {
+            do { lowercase = try JSONParser.parse(configFile.buffer)["do_lower_case"]?.boolValue ?? true } catch let error as QZooError {
                 throw error.inFile(configPath)
             }
         }
-        do { return try fromVocabulary(try WordPieceVocabulary.parseVocabText(vocabText), lowercase: lowercase) } catch let error as QZooError {
+        do { return try fromVocabulary(try WordPieceVocabulary.parseVocabText(vocabFile.buffer), lowercase: lowercase) } catch let error as QZooError {
             throw error.inFile(vocabPath)
         }
     }
@@ -114,12 +114,9 @@ extension WordPieceTokenizer {
         return id
     }
 
-    static func readTextIfPresent(_ path: String) throws -> String? {
-        let storage: ByteStorage
-        do { storage = try ByteStorage.map(path: path) } catch let error as QZooError {
-            if FileManager.default.fileExists(atPath: path) { throw error }
-            return nil
-        }
-        return String(decoding: storage.buffer, as: UTF8.self)
+    /// The file mapped, or nil when it does not exist (other failures are errors).
+    static func mapIfPresent(_ path: String) throws -> ByteStorage? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try ByteStorage.map(path: path)
     }
 }

@@ -24,10 +24,9 @@ public struct WordPieceVocabulary: Sendable {
     public var idLimit: Int { Int(ids.values.max() ?? -1) + 1 }
 
     /// Reads `vocab.txt`: one token per line, id = line number; trailing whitespace trimmed.
-    public static func parseVocabText(_ text: String) throws -> WordPieceVocabulary {
+    public static func parseVocabText(_ bytes: UnsafeRawBufferPointer) throws -> WordPieceVocabulary {
         var vocabulary = WordPieceVocabulary()
-        var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-        if lines.last?.isEmpty == true { lines.removeLast() }
+        let lines = TextLines.splitLines(bytes)
         guard lines.count <= Int(Int32.max) else {
             throw QZooError(.limitExceeded, "vocabulary has \(lines.count) lines; ids are limited to 32 bits")
         }
