@@ -1,3 +1,4 @@
+import Dispatch
 import QZooMath
 
 /// The element-wise and row-wise steps of a transformer layer, on row-major buffers.
@@ -53,10 +54,16 @@ enum EncoderKernels {
         }
     }
 
-    /// In-place exact GELU, `x·(1 + erf(x/√2))/2`.
+    /// In-place exact GELU, `x·(1 + erf(x/√2))/2`, split across the cores: erf is the
+    /// costliest element-wise step of the layer, and BLAS's threads sit idle meanwhile.
     static func gelu<T: BLASScalar>(_ x: UnsafeMutableBufferPointer<T>) {
         let inverseRoot2 = 1 / T(2).squareRoot()
-        for i in x.indices { x[i] = x[i] * (1 + T.erf(x[i] * inverseRoot2)) / 2 }
+        let parts = max(1, min(BLAS.threadCount, x.count / 4096))
+        nonisolated(unsafe) let values = x
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let range = part * values.count / parts..<(part + 1) * values.count / parts
+            for i in range { values[i] = values[i] * (1 + T.erf(values[i] * inverseRoot2)) / 2 }
+        }
     }
 
     /// In-place softmax of each `width`-wide row (max subtracted first, so no overflow).
