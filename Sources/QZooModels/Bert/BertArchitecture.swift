@@ -6,6 +6,8 @@ import QZooCore
 /// passes may touch and the scale groups that tie them together, and checks a checkpoint
 /// against the config before anything is allocated. Names carry an optional `bert.` prefix
 /// (checkpoints saved from `BertFor...` heads) so that calibration keys match the file.
+/// The pooler (`pooler.dense`) is not listed: sentence embeddings (mean pooling) never run it,
+/// so it has no calibration statistics and evaluation cannot see its effect.
 public struct BertArchitecture: Sendable, Equatable {
     public var config: BertConfig
     /// "" or "bert.": prepended to every tensor name.

@@ -13,10 +13,17 @@ public struct EmbeddingAgreement: Sendable, Equatable {
     /// Fraction of sentences whose nearest other sentence is the same under both models.
     public var nearestNeighbourAgreement: Double
 
+    /// All-pairs metrics hold two `count × count` float64 matrices; beyond this many sentences
+    /// they would need gigabytes.
+    public static let sentenceLimit = 8192
+
     /// `reference` and `candidate` are `[count, width]` row-major.
     public init(reference: [Float], candidate: [Float], count: Int, width: Int) throws {
         guard count > 0, width > 0, reference.count == count * width, candidate.count == reference.count else {
             throw QZooError(.invalidArgument, "embedding comparison needs two [\(count), \(width)] matrices")
+        }
+        guard count <= Self.sentenceLimit else {
+            throw QZooError(.limitExceeded, "\(count) sentences; all-pairs comparison supports at most \(Self.sentenceLimit) (use a sample)")
         }
         let a = reference.map(Double.init), b = candidate.map(Double.init)
         let cosines = (0..<count).map { Self.cosine(a, b, row: $0, width: width) }
