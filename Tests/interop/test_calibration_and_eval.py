@@ -14,7 +14,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from bert_reference import BertReference
-from conftest import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo
+from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo, model_dir  # noqa: F401 (model_dir is a fixture)
 
 
 def test_calibration_matches_reference_activations(model_dir, tmp_path):

@@ -9,7 +9,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from bert_reference import BertReference
-from conftest import EVALUATION_TEXT, read_lines, run_qzoo
+from models_support import EVALUATION_TEXT, read_lines, run_qzoo, model_dir  # noqa: F401 (model_dir is a fixture)
 
 COUNT = 64
 

@@ -11,7 +11,7 @@ import random
 import pytest
 from tokenizers import Tokenizer
 
-from conftest import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo
+from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo, model_dir  # noqa: F401 (model_dir is a fixture)
 
 INSERTIONS = [
     "café", "naïve", "Zürich", "São Paulo", "Ångström", "façade", "İstanbul", "Straße", "e\u0301", "a\u0308o",

@@ -1,4 +1,5 @@
-"""Shared fixtures of the models interop suite.
+"""Shared helpers and the `model_dir` fixture of the models interop tests (imported by each
+test module, so the suite needs no conftest.py).
 
 The qzoo binary is $QZOO_BIN (default: .build/debug/qzoo under the repository root; the
 forward-pass tests are much faster with a release build). Tests that need the real
