@@ -11,12 +11,12 @@ struct TextInput {
     static func load(_ path: String?) throws -> TextInput {
         guard let path else {
             let bytes = DefaultCorpus.bytes
-            return bytes.withUnsafeBytes { TextInput(source: DefaultCorpus.name, lines: TextLines.parse($0), sha256: SHA256.hex($0)) }
+            return bytes.withUnsafeBytes { TextInput(source: DefaultCorpus.name, lines: TextLines.parse($0), sha256: ContentHash.hex($0)) }
         }
         let storage = try ByteStorage.map(path: path)
         let lines = TextLines.parse(storage.buffer)
         guard !lines.isEmpty else { throw QZooError(.invalidArgument, "no text: every line is blank", file: path) }
-        return TextInput(source: path, lines: lines, sha256: SHA256.hex(storage.buffer))
+        return TextInput(source: path, lines: lines, sha256: ContentHash.hex(storage.buffer))
     }
 }
 

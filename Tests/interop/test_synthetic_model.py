@@ -6,11 +6,14 @@ model against itself is exactly 1.
 The model has a character-level WordPiece vocabulary (vocab.txt only), which qzoo and
 Hugging Face `tokenizers` both read.
 """
+import hashlib
 import json
 import string
+import struct
 
 import numpy as np
 import pytest
+from safetensors import safe_open
 from safetensors.numpy import load_file, save_file
 from tokenizers.implementations import BertWordPieceTokenizer
 
@@ -72,6 +75,34 @@ def test_hessian_equals_gram_matrix_of_reference_inputs(synthetic, tmp_path):
         expected = x.T @ x / len(x)
         assert np.abs(calibration[name + ".hessian"] - expected).max() <= 1e-5 * np.abs(expected).max(), name
         assert np.allclose(calibration[name + ".act_absmean"], np.abs(x).mean(axis=0), rtol=1e-5, atol=1e-6), name
+
+
+def documented_model_hash(path):
+    """The model content hash as formats/calibration.md defines it, from the safetensors file."""
+    raw = path.read_bytes()
+    header_length = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + header_length])
+    data = raw[8 + header_length:]
+    digest = hashlib.sha256()
+    for name in sorted((k for k in header if k != "__metadata__"), key=lambda k: k.encode()):
+        entry = header[name]
+        begin, end = entry["data_offsets"]
+        shape = ",".join(map(str, entry["shape"]))
+        digest.update(name.encode() + b"\0" + entry["dtype"].encode() + b"\0" + shape.encode() + b"\0")
+        digest.update(struct.pack("<Q", end - begin) + data[begin:end])
+    return digest.hexdigest()
+
+
+def test_metadata_records_documented_hashes(synthetic, tmp_path):
+    directory, data, _ = synthetic
+    out = tmp_path / "calib.safetensors"
+    run_qzoo("calibrate", directory, "--data", data, "--max-length", 96, "-o", out)
+    with safe_open(str(out), "np") as calibration:
+        metadata = calibration.metadata()
+    assert metadata["model_sha256"] == documented_model_hash(directory / "model.safetensors")
+    assert metadata["data_sha256"] == hashlib.sha256(data.read_bytes()).hexdigest()
+    assert (metadata["format"], metadata["format_version"], metadata["max_length"]) == ("qzoo-calibration", "1", "96")
+    assert metadata["sequences"] == "40"
 
 
 def test_embeddings_match_reference(synthetic, tmp_path):
