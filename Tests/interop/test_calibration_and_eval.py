@@ -4,17 +4,20 @@ end to end.
 Hessian check: for every linear layer, H from the calibration file must equal XᵀX/n computed
 from the inputs that bert_reference.py records (float64), within float32 forward rounding;
 act_absmax / act_absmean / tokens likewise. Function test: a model evaluated against itself
-scores exactly 1, and against its bfloat16 rounding (qzoo convert --dtype bf16) it scores
-below 1, identically in two runs.
+scores exactly 1; against its bfloat16 rounding (qzoo convert --dtype bf16) and against
+RTN 8-bit (qzoo quantize, a .qpack dequantized on load) it scores below 1, identically in two
+runs. The RTN test is skipped, with the reason shown, in a build without `quantize`.
 """
 import json
+import subprocess
 
 import numpy as np
+import pytest
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from bert_reference import BertReference
-from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo, model_dir  # noqa: F401 (model_dir is a fixture)
+from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, QZOO, read_lines, run_qzoo, model_dir  # noqa: F401 (model_dir is a fixture)
 
 
 def test_calibration_matches_reference_activations(model_dir, tmp_path):
@@ -79,3 +82,15 @@ def test_eval_against_a_rounded_model_is_below_one_and_stable(model_dir, tmp_pat
     assert 0.9 < first["pairs"]["spearman"] <= 1
     losses = first["proxy_loss"]
     assert len(losses) == 36 and all(0 < v < 1e-3 for v in losses.values())
+
+
+def test_eval_against_rtn_8_bit_is_below_one_and_stable(model_dir, tmp_path):
+    if subprocess.run([str(QZOO), "quantize", "--help"], capture_output=True).returncode != 0:
+        pytest.skip("this qzoo build has no quantize command")
+    quantized = tmp_path / "w8.qpack"
+    run_qzoo("quantize", model_dir / "model.safetensors", quantized, "--bits", 8)
+    args = ("--reference", model_dir, "--candidate", quantized, "--data", held_out(tmp_path))
+    first, second = eval_json(*args), eval_json(*args)
+    assert first == second
+    assert 0.999 < first["mean_cosine"] < 1 and 0.999 < first["pairwise_spearman"] < 1
+    assert first["min_cosine"] < first["mean_cosine"] and first["nearest_neighbour_agreement"] <= 1
