@@ -85,7 +85,7 @@ def test_eval_against_a_rounded_model_is_below_one_and_stable(model_dir, tmp_pat
 
 
 def test_eval_against_rtn_8_bit_is_below_one_and_stable(model_dir, tmp_path):
-    if subprocess.run([str(QZOO), "quantize", "--help"], capture_output=True).returncode != 0:
+    if "qzoo quantize" not in subprocess.run([str(QZOO), "quantize", "--help"], capture_output=True, text=True).stdout:
         pytest.skip("this qzoo build has no quantize command")
     quantized = tmp_path / "w8.qpack"
     run_qzoo("quantize", model_dir / "model.safetensors", quantized, "--bits", 8)
