@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "QZooCore", targets: ["QZooCore"]),
         .library(name: "QZooQuant", targets: ["QZooQuant"]),
         .library(name: "QZooFormats", targets: ["QZooFormats"]),
+        .library(name: "QZooMath", targets: ["QZooMath"]),
+        .library(name: "QZooModels", targets: ["QZooModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +35,12 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
         .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS"], swiftSettings: cpuFlags),
+        .target(
+            name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],
+            exclude: ["Resources/README.md"],
+            resources: [.embedInCode("Resources/calibration-en.txt")],
+            swiftSettings: cpuFlags),
         .target(
             name: "QZooFormats",
             dependencies: [
@@ -43,11 +51,16 @@ let package = Package(
         .executableTarget(
             name: "qzoo",
             dependencies: [
-                "QZooCore", "QZooQuant", "QZooFormats",
+                "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: cpuFlags),
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .testTarget(name: "QZooMathTests", dependencies: ["QZooMath", "QZooCore"], swiftSettings: cpuFlags),
+        .testTarget(
+            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
+            swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),

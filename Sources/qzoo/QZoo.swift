@@ -12,7 +12,7 @@ struct QZoo: ParsableCommand {
             the file and the tensor), 2 on a usage error.
             """,
         version: QZooVersion.current,
-        subcommands: [Inspect.self, Convert.self, Quantize.self]
+        subcommands: [Inspect.self, Convert.self, Quantize.self, Calibrate.self, Embed.self, Eval.self, Tokenize.self, Bench.self]
     )
 }
 

@@ -1,0 +1,76 @@
+import QZooCore
+import QZooMath
+
+/// A BERT encoder ready to run: its architecture and its weights in the chosen precision.
+///
+/// Every matrix product goes through OpenBLAS. Sequences are packed (see `TokenBatch`), token
+/// type ids are 0 and positions restart at 0 in each sequence, as for single-sentence input.
+/// Results are float32 in both precisions; `.float64` computes everything in double (slower),
+/// as a reference for checking the float32 pass.
+public struct BertEncoder: Sendable {
+    public enum Precision: String, Sendable, CaseIterable { case float32, float64 }
+
+    public let architecture: BertArchitecture
+    public let precision: Precision
+    private let forward: Forward
+
+    private enum Forward: Sendable {
+        case float(BertForward<Float>)
+        case double(BertForward<Double>)
+    }
+
+    /// Checks `checkpoint` against the architecture and converts its tensors to the precision.
+    public init(architecture: BertArchitecture, checkpoint: Checkpoint, precision: Precision = .float32) throws {
+        self.architecture = architecture
+        self.precision = precision
+        switch precision {
+        case .float32: forward = .float(try BertForward(architecture: architecture, checkpoint: checkpoint))
+        case .float64: forward = .double(try BertForward(architecture: architecture, checkpoint: checkpoint))
+        }
+    }
+
+    public var config: BertConfig { architecture.config }
+
+    /// The last layer's hidden states, `[batch.tokenCount, hiddenSize]` row-major.
+    public func hiddenStates<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
+        switch forward {
+        case .float(let model):
+            return try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+        case .double(let model):
+            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+                let narrowed = input.map(Float.init)
+                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+            }, profile: &profile)
+            return hidden.map(Float.init)
+        }
+    }
+
+    public func hiddenStates(_ batch: TokenBatch) throws -> [Float] {
+        var observer = NoObserver()
+        var profile = ForwardProfile()
+        return try hiddenStates(batch, observer: &observer, profile: &profile)
+    }
+
+    /// Sentence embeddings as sentence-transformers computes them for mean-pooling models:
+    /// the mean of each sequence's final hidden states over its tokens (special tokens
+    /// included, padding excluded), divided by its L2 norm (at least 1e-12): `[batch.count, h]`.
+    public func sentenceEmbeddings<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
+        switch forward {
+        case .float(let model):
+            let hidden = try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+            return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize)
+        case .double(let model):
+            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+                let narrowed = input.map(Float.init)
+                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+            }, profile: &profile)
+            return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize).map(Float.init)
+        }
+    }
+
+    public func sentenceEmbeddings(_ batch: TokenBatch) throws -> [Float] {
+        var observer = NoObserver()
+        var profile = ForwardProfile()
+        return try sentenceEmbeddings(batch, observer: &observer, profile: &profile)
+    }
+}

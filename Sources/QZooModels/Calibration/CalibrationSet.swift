@@ -1,0 +1,44 @@
+import QZooCore
+
+/// Input statistics of one linear layer (see `formats/calibration.md`).
+public struct LayerCalibration: Sendable, Equatable {
+    public var inFeatures: Int
+    /// Tokens the statistics were taken over (`n`).
+    public var tokens: Int
+    /// `XᵀX / n`, `[inFeatures × inFeatures]` row-major, symmetric.
+    public var hessian: [Double]
+    /// Per input channel max |x|; nil when an imported file does not provide it.
+    public var absMax: [Float]?
+    /// Per input channel mean |x|; nil when an imported file does not provide it.
+    public var absMean: [Float]?
+
+    public init(inFeatures: Int, tokens: Int, hessian: [Double], absMax: [Float]?, absMean: [Float]?) {
+        self.inFeatures = inFeatures
+        self.tokens = tokens
+        self.hessian = hessian
+        self.absMax = absMax
+        self.absMean = absMean
+    }
+}
+
+/// Per-linear-layer calibration statistics, keyed by weight name: what GPTQ, AWQ, SmoothQuant
+/// and QuIP# consume, whether qzoo computed them or another framework did.
+public struct CalibrationSet: Sendable {
+    public var layers: [String: LayerCalibration]
+    /// Layer names in model order (the order they are written in).
+    public var order: [String]
+    public var metadata: [String: String]
+
+    public init(layers: [String: LayerCalibration], order: [String], metadata: [String: String]) {
+        self.layers = layers
+        self.order = order
+        self.metadata = metadata
+    }
+
+    /// The tensor-name suffixes of the file format.
+    public enum Field: String, CaseIterable, Sendable {
+        case hessian, tokens
+        case absMax = "act_absmax"
+        case absMean = "act_absmean"
+    }
+}

@@ -1,0 +1,79 @@
+import Testing
+import QZooCore
+@testable import QZooModels
+
+/// Records every observed input, for checking calibration against an independent computation.
+struct CapturingObserver: LinearInputObserver {
+    var inputs: [Int: [[Float]]] = [:]
+
+    mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) {
+        for r in 0..<rows { inputs[group, default: []].append(Array(input[r * columns..<(r + 1) * columns])) }
+    }
+}
+
+@Suite struct CalibrationTests {
+    func calibrate(_ architecture: BertArchitecture, _ checkpoint: Checkpoint, _ batches: [TokenBatch]) throws -> (CalibrationSet, CapturingObserver) {
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+        var accumulator = CalibrationAccumulator(architecture: architecture)
+        var capture = CapturingObserver()
+        var profile = ForwardProfile()
+        for batch in batches {
+            _ = try encoder.sentenceEmbeddings(batch, observer: &accumulator, profile: &profile)
+            _ = try encoder.sentenceEmbeddings(batch, observer: &capture, profile: &profile)
+        }
+        return (accumulator.result(), capture)
+    }
+
+    /// H must be XᵀX/n over exactly the real tokens the layer saw, across batches.
+    @Test func hessianEqualsGramOfHookedInputsOverTokens() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let batches = [SyntheticBert.batch(lengths: [4, 9, 2]), SyntheticBert.batch(lengths: [13], seed: 3)]
+        let (set, capture) = try calibrate(architecture, checkpoint, batches)
+        for (group, scale) in architecture.scaleGroups.enumerated() {
+            let rows = capture.inputs[group] ?? []
+            #expect(rows.count == 28)
+            let n = scale.inFeatures
+            for consumer in scale.consumers {
+                let layer = try #require(set.layers[consumer])
+                #expect(layer.tokens == 28)
+                for i in 0..<n {
+                    for j in 0..<n {
+                        let expected = rows.reduce(0.0) { $0 + Double($1[i]) * Double($1[j]) } / Double(rows.count)
+                        #expect(abs(layer.hessian[i * n + j] - expected) <= 1e-12 * max(1, abs(expected)))
+                    }
+                    let magnitudes = rows.map { abs(Double($0[i])) }
+                    #expect(layer.absMax?[i] == Float(magnitudes.max() ?? 0))
+                    #expect(abs(Double(layer.absMean?[i] ?? 0) - magnitudes.reduce(0, +) / Double(rows.count)) < 1e-6)
+                }
+            }
+        }
+    }
+
+    @Test func fileRoundTripAndValidation() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let (set, _) = try calibrate(architecture, checkpoint, [SyntheticBert.batch(lengths: [5, 6])])
+        var file = try set.checkpoint()
+        #expect(file.tensors.count == 4 * architecture.linearLayers.count)
+        #expect(file.tensors["encoder.layer.0.output.dense.weight.hessian"]?.shape == [32, 32])
+        #expect(file.tensors["encoder.layer.0.output.dense.weight.tokens"]?.dtype == .i64)
+        let read = try CalibrationSet(checkpoint: file, layers: architecture.linearLayers)
+        #expect(read.order == architecture.linearLayers.map(\.name))
+        #expect(read.layers == set.layers)
+
+        file.tensors["encoder.layer.0.attention.self.key.weight.hessian"] = try Tensor(shape: [8, 8], floats: .init(repeating: 0, count: 64))
+        #expect(throws: QZooError.self) { try CalibrationSet(checkpoint: file, layers: architecture.linearLayers) }
+        var unknown = try set.checkpoint()
+        try unknown.add("encoder.layer.9.output.dense.weight.tokens", try Tensor(dtype: .i64, shape: [], bytes: [1, 0, 0, 0, 0, 0, 0, 0]))
+        #expect(throws: QZooError.self) { try CalibrationSet(checkpoint: unknown, layers: architecture.linearLayers) }
+    }
+
+    @Test func proxyLossIsZeroForIdenticalWeightsAndMatchesADirectComputation() throws {
+        let w: [Float] = [1, 2, 0, -1, 3, 1]
+        let q: [Float] = [1, 2.5, 0, -1, 3, 0]
+        let h: [Double] = [2, 1, 0, 1, 2, 0, 0, 0, 1]
+        #expect(try ProxyLoss.relative(reference: w, candidate: w, hessian: h, outFeatures: 2, inFeatures: 3) == 0)
+        // tr(ΔW H ΔWᵀ) sums wᵢ H wᵢᵀ over rows: ΔW rows [0, .5, 0] and [0, 0, −1] give .5 + 1;
+        // W rows [1, 2, 0] and [−1, 3, 1] give (2 + 4 + 8) + (2 − 6 + 18 + 1) = 29.
+        #expect(abs(try ProxyLoss.relative(reference: w, candidate: q, hessian: h, outFeatures: 2, inFeatures: 3) - 1.5 / 29) < 1e-15)
+    }
+}

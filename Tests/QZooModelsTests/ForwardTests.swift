@@ -1,0 +1,55 @@
+import Testing
+import QZooCore
+@testable import QZooModels
+
+@Suite struct ForwardTests {
+    @Test func float32AgreesWithFloat64() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let batch = SyntheticBert.batch(lengths: [5, 17, 2, 31])
+        let single = try BertEncoder(architecture: architecture, checkpoint: checkpoint).sentenceEmbeddings(batch)
+        let double = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .float64).sentenceEmbeddings(batch)
+        for index in 0..<batch.count {
+            #expect(cosine(row(single, index, width: 16), row(double, index, width: 16)) > 0.999999)
+        }
+    }
+
+    /// Packing sequences together must not let them attend to each other: each sequence's
+    /// embedding is the same alone and in a batch.
+    @Test func sequencesInABatchDoNotInteract() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .float64)
+        let batch = SyntheticBert.batch(lengths: [9, 4, 12])
+        let together = try encoder.sentenceEmbeddings(batch)
+        for index in 0..<batch.count {
+            let alone = try encoder.sentenceEmbeddings(TokenBatch([Array(batch.ids[batch.range(index)])]))
+            #expect(zip(alone, row(together, index, width: 16)).allSatisfy { abs($0 - $1) < 1e-6 })
+        }
+    }
+
+    @Test func embeddingsAreUnitLength() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let embeddings = try BertEncoder(architecture: architecture, checkpoint: checkpoint).sentenceEmbeddings(SyntheticBert.batch(lengths: [3, 8]))
+        for index in 0..<2 {
+            let norm = row(embeddings, index, width: 16).reduce(0.0) { $0 + Double($1) * Double($1) }
+            #expect(abs(norm - 1) < 1e-5)
+        }
+    }
+
+    @Test func changingOneWeightChangesTheOutput() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        var changed = checkpoint
+        changed.tensors["encoder.layer.1.output.dense.weight"] = try SyntheticBert.checkpoint(architecture, seed: 2).tensors["encoder.layer.1.output.dense.weight"]
+        let batch = SyntheticBert.batch(lengths: [6])
+        let a = try BertEncoder(architecture: architecture, checkpoint: checkpoint).sentenceEmbeddings(batch)
+        let b = try BertEncoder(architecture: architecture, checkpoint: changed).sentenceEmbeddings(batch)
+        #expect(cosine(a[...], b[...]) < 0.9999)
+    }
+
+    @Test func rejectsTokensOutsideTheVocabularyAndOverlongSequences() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+        #expect(throws: QZooError.self) { try encoder.sentenceEmbeddings(TokenBatch([[1, 50]])) }
+        #expect(throws: QZooError.self) { try encoder.sentenceEmbeddings(TokenBatch([[1], [Int32](repeating: 1, count: 33)])) }
+        #expect(throws: QZooError.self) { try encoder.sentenceEmbeddings(TokenBatch([[]])) }
+    }
+}
