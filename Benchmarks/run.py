@@ -62,7 +62,17 @@ def qzoo_results():
         return results
 
 
+def forward_benchmark():
+    """The built-in BERT forward pass and calibration, against the sgemm rate of this run."""
+    qzoo = os.environ["QZOO_BIN"]
+    model = MODEL.parent
+    evaluation = HERE.parent / "data" / "evaluation" / "eval-en.txt"
+    print(subprocess.run([qzoo, "bench", str(model), "--data", str(evaluation), "--sentences", "512"],
+                         check=True, capture_output=True, text=True).stdout)
+
+
 def main():
+    forward_benchmark()
     ours = qzoo_results()
     rows = []
     for name, (label, fn) in REFERENCE.items():
