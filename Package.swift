@@ -53,7 +53,6 @@ let package = Package(
             dependencies: [
                 "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: cpuFlags),
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),

@@ -56,7 +56,7 @@ struct Calibrate: ParsableCommand {
         _ = try embedder.embed(texts.lines, observer: &accumulator, profile: &profile) { progress.update($0) }
         let metadata = [
             "format": "qzoo-calibration", "format_version": "1", "architecture": "bert",
-            "model_sha256": ContentHash.checkpoint(input.checkpoint), "data": texts.source, "data_sha256": texts.sha256,
+            "model_sha256": SHA256Digest.checkpoint(input.checkpoint), "data": texts.source, "data_sha256": texts.sha256,
             "sequences": String(texts.lines.count), "max_length": String(runOptions.maxLength), "qzoo_version": QZooVersion.current,
         ]
         let calibration = accumulator.result(metadata: metadata)

@@ -94,7 +94,7 @@ struct Eval: ParsableCommand {
         do { set = try CalibrationSet(checkpoint: try SafetensorsReader.read(path: path), layers: reference.architecture.linearLayers) } catch let error as QZooError {
             throw error.inFile(path)
         }
-        if let recorded = set.metadata["model_sha256"], recorded != ContentHash.checkpoint(reference.checkpoint) {
+        if let recorded = set.metadata["model_sha256"], recorded != SHA256Digest.checkpoint(reference.checkpoint) {
             Terminal.note("note: \(path) was computed on a different model (model_sha256 differs from the reference's)")
         }
         let linears = Dictionary(reference.architecture.linearLayers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

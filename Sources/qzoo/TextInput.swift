@@ -1,4 +1,5 @@
 import QZooCore
+import QZooFormats
 import QZooModels
 
 /// The texts a command runs on: one per line of a file, or the built-in calibration corpus,
@@ -11,12 +12,13 @@ struct TextInput {
     static func load(_ path: String?) throws -> TextInput {
         guard let path else {
             let bytes = DefaultCorpus.bytes
-            return bytes.withUnsafeBytes { TextInput(source: DefaultCorpus.name, lines: TextLines.parse($0), sha256: ContentHash.hex($0)) }
+            return bytes.withUnsafeBytes { TextInput(source: DefaultCorpus.name, lines: TextLines.parse($0), sha256: SHA256Digest.hex($0)) }
         }
-        let storage = try ByteStorage.map(path: path)
-        let lines = TextLines.parse(storage.buffer)
-        guard !lines.isEmpty else { throw QZooError(.invalidArgument, "no text: every line is blank", file: path) }
-        return TextInput(source: path, lines: lines, sha256: ContentHash.hex(storage.buffer))
+        let input = try ByteStorage.map(path: path).withBuffer { raw in
+            TextInput(source: path, lines: TextLines.parse(raw), sha256: SHA256Digest.hex(raw))
+        }
+        guard !input.lines.isEmpty else { throw QZooError(.invalidArgument, "no text: every line is blank", file: path) }
+        return input
     }
 }
 

@@ -27,6 +27,25 @@ public enum SHA256Digest {
         return Array(hasher.finalize())
     }
 
+    /// SHA-256 of a checkpoint's dense tensors, in name order (UTF-8 bytes), each contributing
+    /// `name NUL dtype NUL d0,d1,... NUL byteCount (u64 LE) bytes` (formats/calibration.md).
+    ///
+    /// Identifies the weights independently of file format, sharding, tensor order and
+    /// metadata, so a calibration file can say which model it belongs to.
+    public static func checkpoint(_ checkpoint: Checkpoint) -> String {
+        var hasher = SHA256()
+        let names = checkpoint.tensors.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        for name in names {
+            guard let tensor = checkpoint.tensors[name] else { continue }
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            hasher.update(data: Array(name.utf8) + [0] + Array(tensor.dtype.rawValue.utf8) + [0] + Array(shape.utf8) + [0])
+            var count = UInt64(tensor.byteCount).littleEndian
+            withUnsafeBytes(of: &count) { hasher.update(bufferPointer: $0) }
+            tensor.withBytes { if $0.count > 0 { hasher.update(bufferPointer: $0) } }
+        }
+        return hexString(hasher.finalize())
+    }
+
     /// Whether `text` is a well-formed digest: 64 lowercase hex digits.
     public static func isWellFormed(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
