@@ -8,6 +8,13 @@ public struct RunContext: Sendable {
     public var modelName: String
     public var pipelineName: String
     public var pipelineText: String
+
+    public init(model: ModelSource, modelName: String, pipelineName: String, pipelineText: String) {
+        self.model = model
+        self.modelName = modelName
+        self.pipelineName = pipelineName
+        self.pipelineText = pipelineText
+    }
 }
 
 /// What one stage sees while it runs.
