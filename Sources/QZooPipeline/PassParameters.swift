@@ -8,14 +8,17 @@ public struct PassParameters {
     let entries: [(key: String, keyNode: Node, value: Node)]
     let file: String
     let stage: String
+    /// Where the stage starts: missing parameters are reported there.
+    let stageLocation: SpecLocation
     private var read: Set<String> = []
     /// Decoded values by name; `JSONWriter` sorts them, so spelling order in the file is irrelevant.
     private(set) var canonical: [(key: String, value: JSONValue)] = []
 
-    init(entries: [(key: String, keyNode: Node, value: Node)], file: String, stage: String) {
+    init(entries: [(key: String, keyNode: Node, value: Node)], file: String, stage: String, stageLocation: SpecLocation) {
         self.entries = entries
         self.file = file
         self.stage = stage
+        self.stageLocation = stageLocation
     }
 
     private mutating func node(_ key: String) -> Node? {
@@ -29,7 +32,7 @@ public struct PassParameters {
     }
 
     private func fail(_ node: Node?, _ message: String) -> QZooError {
-        SpecLocation(file: file, node: node).error(message, stage: stage)
+        (node.map { SpecLocation(file: file, node: $0) } ?? stageLocation).error(message, stage: stage)
     }
 
     /// An integer in `range`; `fallback` when absent, an error when absent without one.

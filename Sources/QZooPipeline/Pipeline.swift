@@ -75,7 +75,7 @@ public struct Pipeline: Sendable {
         guard let type = registry.passes[stage.pass] else {
             throw stage.passLocation.error("unknown pass '\(stage.pass)'; available: \(registry.names.joined(separator: ", "))", stage: stage.id)
         }
-        var parameters = PassParameters(entries: stage.with, file: file, stage: stage.id)
+        var parameters = PassParameters(entries: stage.with, file: file, stage: stage.id, stageLocation: stage.location)
         let pass = try type.init(parameters: &parameters)
         try parameters.checkAllRead(pass: stage.pass)
         if !type.signature.usesTargets && !(stage.targets.isEmpty && stage.ignore.isEmpty) {
@@ -144,7 +144,9 @@ public struct Pipeline: Sendable {
             current = next
         }
         let start = path.firstIndex(of: current) ?? 0
-        return Array(path[start...].reversed())
+        let flow = Array(path[start...].reversed())
+        let first = flow.indices.min { flow[$0] < flow[$1] } ?? 0
+        return Array(flow[first...] + flow[..<first])
     }
 
     /// Every stage nothing needs is an output (export or bundle); otherwise its work is lost.

@@ -66,9 +66,7 @@ final class StageExecutor: @unchecked Sendable {
         } catch {
             result = .failure(QZooError(.io, "\(error)"))
         }
-        let outcome = lock.locked { complete(index, result) }
-        observer?.handle(.finished(outcome))
-        for blocked in outcome.status == .failed ? blocks(index) : [] { observer?.handle(.finished(blocked)) }
+        lock.locked { complete(index, result) }
         group.leave()
     }
 
@@ -80,8 +78,9 @@ final class StageExecutor: @unchecked Sendable {
         return try cache.store(key) { try stage.pass.apply(inputs, context: context($0)) }
     }
 
-    /// Records a finished stage and releases its dependants. Called with the lock held.
-    private func complete(_ index: Int, _ result: Result<PipelineState, QZooError>) -> StageOutcome {
+    /// Records a finished stage, reports it, and releases (or blocks) its dependants. Called with
+    /// the lock held, so events arrive in the order things happened.
+    private func complete(_ index: Int, _ result: Result<PipelineState, QZooError>) {
         running -= 1
         outcomes[index].finished = monotonicSeconds()
         switch result {
@@ -96,23 +95,20 @@ final class StageExecutor: @unchecked Sendable {
             outcomes[index].error = error.description.contains("stage '\(outcomes[index].id)'") ? error
                 : QZooError(error.code, "stage '\(outcomes[index].id)': \(error.message)", file: error.file, tensor: error.tensor)
         }
+        observer?.handle(.finished(outcomes[index]))
+        if outcomes[index].status == .failed { block(after: index) }
         dispatchReady()
-        return outcomes[index]
     }
 
-    /// Marks every stage downstream of a failed one as blocked; returns their outcomes.
-    private func blocks(_ failed: Int) -> [StageOutcome] {
-        lock.locked {
-            var blocked: [StageOutcome] = []
-            var frontier = [failed]
-            while let current = frontier.popLast() {
-                for dependant in pipeline.stages.indices where pipeline.stages[dependant].needs.contains(current) && outcomes[dependant].status == .wouldRun {
-                    outcomes[dependant].status = .blocked
-                    blocked.append(outcomes[dependant])
-                    frontier.append(dependant)
-                }
+    /// Marks and reports every stage downstream of a failed one as blocked. Called with the lock held.
+    private func block(after failed: Int) {
+        var frontier = [failed]
+        while let current = frontier.popLast() {
+            for dependant in pipeline.stages.indices where pipeline.stages[dependant].needs.contains(current) && outcomes[dependant].status == .wouldRun {
+                outcomes[dependant].status = .blocked
+                observer?.handle(.finished(outcomes[dependant]))
+                frontier.append(dependant)
             }
-            return blocked
         }
     }
 }

@@ -11,10 +11,13 @@ public struct BundleOptions: Sendable, Equatable {
     public static let levels = 1...22
     public var level: Int
     public var threads: Int
+    /// Long-distance matching over a 128 MiB window (see `ZstdEncoder`).
+    public var longDistance: Bool
 
-    public init(level: Int = 10, threads: Int = BundleOptions.availableCores) {
+    public init(level: Int = 10, threads: Int = BundleOptions.availableCores, longDistance: Bool = true) {
         self.level = level
         self.threads = threads
+        self.longDistance = longDistance
     }
 
     public static var availableCores: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
@@ -132,7 +135,7 @@ final class BundleOutput {
 
     init(sink: UnsafeMutablePointer<FileSink>, options: BundleOptions) throws {
         self.sink = sink
-        encoder = try ZstdEncoder(level: options.level, threads: options.threads)
+        encoder = try ZstdEncoder(level: options.level, threads: options.threads, longDistance: options.longDistance)
     }
 
     func check(_ archive: OpaquePointer, _ status: Int32) throws {

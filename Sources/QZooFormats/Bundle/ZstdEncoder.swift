@@ -7,11 +7,17 @@ import QZooCore
 /// differ, but every nbWorkers ≥ 1 gives the same bytes. So the encoder always runs in
 /// multithreaded mode (at least one worker): the thread count changes speed, never the output.
 /// The frame carries its content checksum, so a damaged frame fails to decode.
+///
+/// With `longDistance`, a 128 MiB window and long-distance matching find repeats far apart, such
+/// as the same dense embedding table in two exports of one bundle. 128 MiB (window log 27) is
+/// the largest window the `zstd` CLI (and so `tar --zstd`) decodes without extra flags.
 final class ZstdEncoder {
+    static let longWindowLog: Int32 = 27
+
     private let context: OpaquePointer
     private var output: [UInt8]
 
-    init(level: Int, threads: Int) throws {
+    init(level: Int, threads: Int, longDistance: Bool = false) throws {
         guard let context = ZSTD_createCCtx() else { throw QZooError.io("zstd could not allocate a compression context") }
         self.context = context
         output = [UInt8](repeating: 0, count: ZSTD_CStreamOutSize())
@@ -19,6 +25,10 @@ final class ZstdEncoder {
             try set(ZSTD_c_compressionLevel, Int32(level))
             try set(ZSTD_c_nbWorkers, Int32(max(1, threads)))
             try set(ZSTD_c_checksumFlag, 1)
+            if longDistance {
+                try set(ZSTD_c_enableLongDistanceMatching, 1)
+                try set(ZSTD_c_windowLog, Self.longWindowLog)
+            }
         } catch {
             ZSTD_freeCCtx(context)
             throw error

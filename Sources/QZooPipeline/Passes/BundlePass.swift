@@ -5,12 +5,13 @@ import QZooFormats
 /// model's side files (formats/bundle.md).
 public struct BundlePass: Pass {
     public static let name = "bundle"
-    public static let summary = "pack exports, side files, pipeline.yaml and a manifest into a reproducible .tar.zst (level, file, side-files)"
+    public static let summary = "pack exports, side files, pipeline.yaml and a manifest into a reproducible .tar.zst (level, long-distance, file, side-files)"
     public static let signature = PassSignature(inputs: 1...64, consumes: .files, produces: .bundle, usesTargets: false)
 
     let level: Int
     let fileName: String?
     let includeSideFiles: Bool
+    let longDistance: Bool
 
     public init(parameters: inout PassParameters) throws {
         level = try parameters.int("level", in: BundleOptions.levels, default: 10)
@@ -18,6 +19,7 @@ public struct BundlePass: Pass {
             name.hasSuffix(".tar.zst") && PipelineSpecReader.isIdentifier(name) ? nil : "must be a plain file name ending in .tar.zst"
         }
         includeSideFiles = try parameters.bool("side-files", default: true)
+        longDistance = try parameters.bool("long-distance", default: true)
     }
 
     /// The bundle's file name: `file`, or the pipeline's name.
@@ -48,7 +50,7 @@ public struct BundlePass: Pass {
             ("exports", .array(inputs.flatMap(\.exports).map(\.json))),
         ]
         let path = context.directory + "/" + outputName(run)
-        try BundleWriter.write(bundleInputs, body: body, to: path, options: BundleOptions(level: level))
+        try BundleWriter.write(bundleInputs, body: body, to: path, options: BundleOptions(level: level, longDistance: longDistance))
         return PipelineState(files: [NamedFile(name: outputName(run), path: path)])
     }
 }
