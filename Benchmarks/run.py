@@ -53,7 +53,7 @@ def prepare_bundle_tar():
 
 
 REFERENCE = {
-    "bundle model.safetensors (zstd 10, 2 threads)": ("zstd CLI -10 -T2 --long=27 on the tar", reference_zstd_cli),
+    "bundle the model weights (zstd 10, 2 threads)": ("zstd CLI -10 -T2 --long=27 on the tar", reference_zstd_cli),
     "load safetensors + read every byte": ("safetensors.numpy.load_file + read", reference_load_and_read),
     "convert safetensors -> npz": ("safetensors load_file + np.savez", reference_convert_npz),
 }
