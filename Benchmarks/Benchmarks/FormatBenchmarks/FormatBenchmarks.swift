@@ -38,13 +38,4 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
         unlink(out)
     }
-
-    // Compared by run.py with `zstd -10 -T2 --long=27` on a tar of the same file.
-    Benchmark("bundle the model weights (zstd 10, 2 threads)") { benchmark in
-        let out = "/tmp/qzoo-bench-\(getpid()).tar.zst"
-        let input = BundleInput(path: "model.safetensors", source: .file(modelPath))
-        try BundleWriter.write([input], body: [], to: out, options: BundleOptions(level: 10, threads: 2), overwrite: true)
-        benchmark.stopMeasurement()
-        unlink(out)
-    }
 }
