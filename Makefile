@@ -1,6 +1,6 @@
 # qzoo — build, test, benchmark and the model zoo.
 #
-#   make zoo     build the release binary, fetch the models, build every bundle (the main job)
+#   make zoo     build the release binary, fetch the models, build every bundle + zoo/out/index.html (the main job)
 #   make test    Swift unit tests + the interop suite against numpy/safetensors/onnxruntime
 #   make build   release binary at .build/release/qzoo
 #   make bench   release benchmarks against the reference Python tools
@@ -73,8 +73,13 @@ bench: sysdeps venv model build
 fuzz: sysdeps
 	./Fuzz/run.sh $(FUZZ_SECONDS)
 
-zoo: build model
-	$(MAKE) -f zoo/zoo.mk QZOO=$(QZOO) MODEL_DIR=$(MODEL_DIR)
+# The main job: every model × pipeline bundle and the index page (see zoo/zoo.mk). A bundle target
+# such as zoo/out/minilm/w4-rtn-g128.tar.zst builds just that one.
+zoo: build
+	@$(MAKE) --no-print-directory -f zoo/zoo.mk QZOO=$(QZOO) PYTHON=$(PYTHON) CACHE=$(CACHE) zoo
+
+zoo/out/%.tar.zst: build
+	@$(MAKE) --no-print-directory -f zoo/zoo.mk QZOO=$(QZOO) PYTHON=$(PYTHON) CACHE=$(CACHE) $@
 
 clean:
 	rm -rf .build $(TEST_SCRATCH) zoo/out

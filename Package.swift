@@ -14,11 +14,13 @@ let package = Package(
         .library(name: "QZooFormats", targets: ["QZooFormats"]),
         .library(name: "QZooMath", targets: ["QZooMath"]),
         .library(name: "QZooModels", targets: ["QZooModels"]),
+        .library(name: "QZooPipeline", targets: ["QZooPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -48,10 +50,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: cpuFlags),
+        .target(
+            name: "QZooPipeline",
+            dependencies: ["QZooCore", "QZooQuant", "QZooFormats", .product(name: "Yams", package: "Yams")],
+            swiftSettings: cpuFlags),
         .executableTarget(
             name: "qzoo",
             dependencies: [
-                "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels",
+                "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels", "QZooPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
@@ -64,7 +70,11 @@ let package = Package(
             name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooQuant", "QZooCore"],
+            name: "QZooFormatsTests",
+            dependencies: ["QZooFormats", "QZooQuant", "QZooCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: cpuFlags),
+        .testTarget(
+            name: "QZooPipelineTests", dependencies: ["QZooPipeline", "QZooFormats", "QZooQuant", "QZooCore"],
             swiftSettings: cpuFlags),
     ]
 )

@@ -71,8 +71,44 @@ def forward_benchmark():
                          check=True, capture_output=True, text=True).stdout)
 
 
+BUNDLE_PIPELINE = """name: bench-bundle
+stages:
+  - {id: load, pass: load}
+  - {id: weights, pass: export, needs: [load], with: {format: safetensors}}
+  - {id: bundle, pass: bundle, needs: [weights], with: {level: 10}}
+"""
+
+
+def bundle_comparison(repeat=5):
+    """Bundle compression, qzoo vs the zstd CLI on the very same bytes: qzoo's `bundle` stage time
+    (from `qzoo run --json`, a fresh cache each time so it really runs) against `zstd -10 -T2
+    --long=27` on the tar decompressed from that bundle (same level, threads and window)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        (tmp / "p.yaml").write_text(BUNDLE_PIPELINE)
+        ours = []
+        for index in range(repeat + 1):
+            out = subprocess.run([os.environ["QZOO_BIN"], "run", str(tmp / "p.yaml"), "--model", str(MODEL.parent),
+                                  "--out", str(tmp / "out"), "--cache", str(tmp / f"cache{index}"), "--json", "--force", "-j", "2"],
+                                 check=True, capture_output=True, text=True).stdout
+            stage = next(s for s in json.loads(out)["stages"] if s["id"] == "bundle")
+            if index > 0:
+                ours.append(stage["seconds"] * 1000)
+        bundle = tmp / "out" / "bench-bundle.tar.zst"
+        subprocess.run(["zstd", "-q", "-d", "-f", str(bundle), "-o", str(tmp / "same.tar")], check=True)
+        cli = tmp / "cli.tar.zst"
+        reference = timed(lambda: subprocess.run(["zstd", "-q", "-10", "-T2", "--long=27", "-f", str(tmp / "same.tar"), "-o", str(cli)], check=True), repeat)
+        mine = statistics.median(ours)
+        size = (tmp / "same.tar").stat().st_size
+        print(f"bundle compression of a {size / 2**20:.1f} MiB tar (zstd 10, 2 threads, 128 MiB window):")
+        print(f"  qzoo bundle stage {mine:.0f} ms ({size / 2**20 / mine * 1000:.0f} MiB/s, {bundle.stat().st_size - 44} bytes + 44-byte seal)")
+        print(f"  zstd CLI          {reference:.0f} ms ({size / 2**20 / reference * 1000:.0f} MiB/s, {cli.stat().st_size} bytes)")
+        print(f"  speed ratio (zstd CLI time / qzoo time): {reference / mine:.2f}x")
+
+
 def main():
     forward_benchmark()
+    bundle_comparison()
     ours = qzoo_results()
     rows = []
     for name, (label, fn) in REFERENCE.items():

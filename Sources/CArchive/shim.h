@@ -7,4 +7,7 @@
 static const unsigned int qzoo_AE_IFREG = AE_IFREG;
 static const unsigned int qzoo_AE_IFDIR = AE_IFDIR;
 static const unsigned int qzoo_AE_IFLNK = AE_IFLNK;
+static const unsigned int qzoo_AE_IFCHR = AE_IFCHR;
+static const unsigned int qzoo_AE_IFBLK = AE_IFBLK;
+static const unsigned int qzoo_AE_IFIFO = AE_IFIFO;
 #endif

@@ -6,7 +6,7 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show what a checkpoint holds: format, tensors, statistics and metadata.",
         discussion: """
-            PATH is a .safetensors file, a sharded checkpoint (directory or its \
+            PATH is a .tar.zst bundle (its verified manifest is shown), a .safetensors file, a sharded checkpoint (directory or its \
             model.safetensors.index.json), a .npy or .npz file, a directory of .npy files, a \
             .qpack file or a .qdq.json file. Statistics (min/max/mean/std) cover finite values; NaN \
             and Inf are counted apart.
@@ -29,6 +29,11 @@ struct Inspect: ParsableCommand {
     @OptionGroup var readOptions: ReadOptionsGroup
 
     func run() throws {
+        if path.hasSuffix(".tar.zst") {
+            let result = try BundleVerifier.verify(path: path)
+            print(json ? result.manifest.json() : BundleReport.table(path: path, result), terminator: json ? "" : "\n")
+            return
+        }
         let (checkpoint, format) = try CheckpointIO.read(path: path, options: readOptions.options)
         let report = try InspectReport(path: path, format: format, checkpoint: checkpoint)
         print(json ? report.json() : report.table())

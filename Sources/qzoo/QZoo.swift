@@ -6,13 +6,16 @@ import QZooCore
 struct QZoo: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qzoo",
-        abstract: "Convert and quantize model checkpoints (safetensors, NumPy) reproducibly.",
+        abstract: "Convert and quantize model checkpoints, run quantization pipelines, build reproducible bundles.",
         discussion: """
             Exit status: 0 on success, 1 when an input or an operation fails (the message names \
             the file and the tensor), 2 on a usage error.
             """,
         version: QZooVersion.current,
-        subcommands: [Inspect.self, Convert.self, Quantize.self, Calibrate.self, Embed.self, Eval.self, Tokenize.self, Bench.self]
+        subcommands: [
+            Inspect.self, Convert.self, Quantize.self, Run.self, Bundle.self,
+            Calibrate.self, Embed.self, Eval.self, Tokenize.self, Bench.self,
+        ]
     )
 }
 

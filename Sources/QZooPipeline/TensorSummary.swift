@@ -1,0 +1,83 @@
+import QZooCore
+import QZooQuant
+
+/// The per-tensor lines and totals a bundle manifest records for an export.
+enum TensorSummary {
+    /// `tensors` (one object per tensor, in checkpoint order) and `totals`.
+    static func export(_ checkpoint: Checkpoint, errors: [String: ReconstructionError]) -> [(key: String, value: JSONValue)] {
+        var lines: [JSONValue] = []
+        var totals = Totals()
+        for (name, tensor) in checkpoint.tensors {
+            let bits = tensor.dtype.byteSize * 8
+            var fields: [(key: String, value: JSONValue)] = [
+                ("name", .string(name)), ("shape", .array(tensor.shape.map { .int($0) })), ("scheme", .string("dense")),
+                ("dtype", .string(tensor.dtype.rawValue)), ("bits", .int(bits)), ("bits_per_weight", .int(bits)),
+                ("stored_bytes", .int(tensor.byteCount)),
+            ]
+            fields += errorFields(errors[name])
+            totals.add(elements: tensor.elementCount, bytes: tensor.byteCount, quantized: false, error: errors[name])
+            lines.append(.object(fields))
+        }
+        for (name, weight) in checkpoint.quantized {
+            let elements = weight.rows * weight.columns
+            var fields: [(key: String, value: JSONValue)] = [
+                ("name", .string(name)), ("shape", .array([.int(weight.rows), .int(weight.columns)])),
+                ("scheme", .string(weight.grid.symmetric ? "affine-sym" : "affine-asym")), ("bits", .int(weight.grid.bits)),
+                ("group_size", groupSize(weight.grid.granularity)),
+                ("bits_per_weight", .double(Double(weight.storedByteCount * 8) / Double(max(elements, 1)))),
+                ("stored_bytes", .int(weight.storedByteCount)),
+            ]
+            fields += errorFields(errors[name])
+            totals.add(elements: elements, bytes: weight.storedByteCount, quantized: true, error: errors[name])
+            lines.append(.object(fields))
+        }
+        return [("tensors", .array(lines)), ("totals", totals.json)]
+    }
+
+    static func groupSize(_ granularity: Granularity) -> JSONValue {
+        switch granularity {
+        case .perTensor: return .string("tensor")
+        case .perChannel: return .string("channel")
+        case .group(let size): return .int(size)
+        }
+    }
+
+    static func errorFields(_ error: ReconstructionError?) -> [(key: String, value: JSONValue)] {
+        guard let error else { return [] }
+        return [("rel_rms_error", .double(error.relativeRMS)), ("max_abs_error", .double(error.maxAbsolute))]
+    }
+
+    /// Sums over an export: overall and quantized-only bits per weight, and the element-weighted
+    /// mean relative RMS error of the tensors whose error is known.
+    struct Totals {
+        var elements = 0, bytes = 0, quantizedElements = 0, quantizedBytes = 0
+        var errorElements = 0
+        var weightedError = 0.0
+
+        mutating func add(elements count: Int, bytes stored: Int, quantized: Bool, error: ReconstructionError?) {
+            elements += count
+            bytes += stored
+            if quantized {
+                quantizedElements += count
+                quantizedBytes += stored
+            }
+            if let error, error.relativeRMS.isFinite {
+                errorElements += count
+                weightedError += error.relativeRMS * Double(count)
+            }
+        }
+
+        var json: JSONValue {
+            var fields: [(key: String, value: JSONValue)] = [
+                ("parameters", .int(elements)), ("stored_bytes", .int(bytes)),
+                ("bits_per_weight", .double(elements == 0 ? 0 : Double(bytes * 8) / Double(elements))),
+                ("quantized_parameters", .int(quantizedElements)),
+            ]
+            if quantizedElements > 0 {
+                fields.append(("quantized_bits_per_weight", .double(Double(quantizedBytes * 8) / Double(quantizedElements))))
+            }
+            if errorElements > 0 { fields.append(("mean_rel_rms_error", .double(weightedError / Double(errorElements)))) }
+            return .object(fields)
+        }
+    }
+}
