@@ -61,20 +61,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),
+        // Helpers every test target shares (seeded generator, temporary directories).
+        .target(name: "QZooTestSupport", dependencies: ["QZooFormats"], path: "Tests/QZooTestSupport"),
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .testTarget(name: "QZooMathTests", dependencies: ["QZooMath", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
+            name: "QZooModelsTests", dependencies: ["QZooTestSupport", "QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats"],
+            name: "QZooQuantTests", dependencies: ["QZooTestSupport", "QZooQuant", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests",
-            dependencies: ["QZooFormats", "QZooQuant", "QZooCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["QZooTestSupport", "QZooFormats", "QZooQuant", "QZooCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooPipelineTests", dependencies: ["QZooPipeline", "QZooFormats", "QZooQuant", "QZooCore"],
+            name: "QZooPipelineTests", dependencies: ["QZooTestSupport", "QZooPipeline", "QZooFormats", "QZooQuant", "QZooCore"],
             swiftSettings: cpuFlags),
     ]
 )

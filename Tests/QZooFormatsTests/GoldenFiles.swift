@@ -1,4 +1,5 @@
 import QZooCore
+import QZooTestSupport
 
 /// Golden files under `formats/vectors/`, made by reference tools with the scripts committed
 /// next to them.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import QZooTestSupport
 @testable import QZooCore
 @testable import QZooFormats
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import QZooTestSupport
 @testable import QZooCore
 @testable import QZooFormats
 

@@ -1,4 +1,5 @@
 import Testing
+import QZooTestSupport
 @testable import QZooCore
 @testable import QZooFormats
 @testable import QZooQuant

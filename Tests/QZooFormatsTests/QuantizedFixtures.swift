@@ -1,4 +1,5 @@
 import QZooCore
+import QZooTestSupport
 import QZooQuant
 
 /// A naive round-to-nearest quantizer for tests, independent of QZooQuant's quantizers: it
@@ -67,8 +68,8 @@ enum Fixtures {
 
     /// Gaussian-ish values in [-1, 1).
     static func values(_ count: Int, seed: UInt64) -> [Float] {
-        var random = TestRandom(seed: seed)
-        return (0..<count).map { _ in random.unit() * random.unit() * 2 - 0.5 }
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { _ in Float(random.unit() * random.unit() * 2 - 0.5) }
     }
 
     static func weight(bits: Int, symmetric: Bool, granularity: Granularity, seed: UInt64,
@@ -79,15 +80,15 @@ enum Fixtures {
     }
 
     static func permutation(_ columns: Int, seed: UInt64) throws -> WeightTransform {
-        var random = TestRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var order = Array(0..<Int32(columns))
         for i in stride(from: columns - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
         return .columnPermutation(try Tensor(dtype: .i32, shape: [columns], bytes: order.map(\.littleEndian).withUnsafeBytes { Array($0) }))
     }
 
     static func inputScale(_ columns: Int, seed: UInt64) throws -> WeightTransform {
-        var random = TestRandom(seed: seed)
-        return .inputScale(try Tensor(shape: [columns], floats: (0..<columns).map { _ in 0.25 + random.unit() * 3 }))
+        var random = SplitMix64(seed: seed)
+        return .inputScale(try Tensor(shape: [columns], floats: (0..<columns).map { _ in 0.25 + Float(random.unit()) * 3 }))
     }
 
     /// Every bit width 1…8 × every granularity × sym/asym, two transformed weights, dense
@@ -124,21 +125,4 @@ enum Fixtures {
         case .group(let size): return "g\(size)"
         }
     }
-}
-
-/// SplitMix64: a tiny deterministic generator for test data.
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }

@@ -1,4 +1,5 @@
 import QZooCore
+import QZooTestSupport
 @testable import QZooModels
 
 /// A small BERT with seeded random weights, for tests that need a model but not a real one.
@@ -34,21 +35,6 @@ enum SyntheticBert {
     }
 }
 
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
     var dot = 0.0, na = 0.0, nb = 0.0

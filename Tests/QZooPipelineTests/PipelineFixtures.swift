@@ -4,21 +4,7 @@ import Glibc
 import QZooCore
 import QZooFormats
 import QZooPipeline
-
-/// A fresh directory under /tmp, removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/qzoo-pipeline-test-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw QZooError.io("mkdtemp failed")
-        }
-        path = String(cString: made)
-    }
-
-    deinit { AtomicFile.removeTree(path) }
-}
+import QZooTestSupport
 
 enum Fixtures {
     /// A tiny model folder: two linear layers, a bias and an embedding table in model.safetensors,

@@ -1,4 +1,5 @@
 import Testing
+import QZooTestSupport
 import QZooCore
 import QZooFormats
 import QZooPipeline

@@ -1,4 +1,5 @@
 import Testing
+import QZooTestSupport
 @testable import QZooQuant
 
 @Suite struct BitPackingTests {
@@ -23,18 +24,5 @@ import Testing
         // 8 codes × 3 bits = 24 bits: 0b111_110_101_100_011_010_001_000 read LSB first.
         let packed = BitPacking.pack([0, 1, 2, 3, 4, 5, 6, 7], bits: 3)
         #expect(packed == [0x88, 0xC6, 0xFA])
-    }
-}
-
-/// A tiny deterministic generator for tests.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+import QZooTestSupport
 import QZooCore
 @testable import QZooQuant
 

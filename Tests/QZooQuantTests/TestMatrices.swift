@@ -1,4 +1,5 @@
 import QZooCore
+import QZooTestSupport
 @testable import QZooQuant
 
 /// Deterministic test weights and an element-by-element transcription of the reference rules,
