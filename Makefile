@@ -25,7 +25,7 @@ SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # OpenBLAS reads this at process start; SkylakeX kernels are ~2x faster where AVX-512 exists.
 export OPENBLAS_CORETYPE ?= $(shell grep -q avx512f /proc/cpuinfo 2>/dev/null && echo SkylakeX || echo Haswell)
 
-.PHONY: all build test swift-test interop bench fuzz zoo demo sysdeps venv model clean
+.PHONY: all build test test-build swift-test interop bench fuzz zoo sysdeps venv model clean
 
 all: build
 
@@ -57,12 +57,15 @@ build: sysdeps
 	$(SWIFT) build -c release --product qzoo
 
 # Tests run optimised (numeric tests are hundreds of times slower in debug) with -enable-testing,
-# in their own scratch folder so they don't invalidate the plain release build.
-swift-test: sysdeps model
-	QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH)
+# in their own scratch folder so they don't invalidate the plain release build. One build makes
+# the test bundles and the qzoo binary the interop suite runs.
+test-build: sysdeps
+	$(SWIFT) build -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --build-tests
 
-interop: sysdeps venv model
-	$(SWIFT) build -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --product qzoo
+swift-test: test-build model
+	QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --skip-build
+
+interop: test-build venv model
 	QZOO_BIN=$(CURDIR)/$(TEST_QZOO) QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(VPY) -m pytest -q Tests/interop
 
 test: swift-test interop
