@@ -3,89 +3,77 @@ import QZooTestSupport
 @testable import QZooCore
 @testable import QZooFormats
 
-/// One edit of a valid QDQ JSON document and the error it must produce.
-struct QDQCorruption: Sendable, CustomTestStringConvertible {
-    let name: String
-    let code: QZooError.Code
-    let fragment: String
-    let tensor: String?
-    let edit: @Sendable (JSONValue) -> JSONValue
-
-    var testDescription: String { name }
-
+/// Corruptions of a valid QDQ JSON document.
+extension JSONCorruption {
     /// Weight 0 is "w" (4-bit asymmetric, groups of 4, 5×11); weight 1 is "s" (4-bit
     /// symmetric per channel, with a column permutation).
     static let w: [JSONStep] = [.key("weights"), .index(0)]
     static let s: [JSONStep] = [.key("weights"), .index(1)]
 
-    static func set(_ path: [JSONStep], _ key: String, _ value: JSONValue) -> @Sendable (JSONValue) -> JSONValue {
-        { $0.setting(path, key, to: value) }
-    }
-
-    static let all: [QDQCorruption] = [
-        QDQCorruption(name: "offset past the sidecar end", code: .malformed, fragment: "runs past the end of m.qdq.bin", tensor: "w",
+    static let qdqCases: [JSONCorruption] = [
+        JSONCorruption(name: "offset past the sidecar end", code: .malformed, fragment: "runs past the end of m.qdq.bin", tensor: "w",
                       edit: set(w + [.key("x"), .key("external_data")], "offset", .int(1 << 20))),
-        QDQCorruption(name: "offset + length overflows", code: .malformed, fragment: "runs past the end", tensor: "w",
+        JSONCorruption(name: "offset + length overflows", code: .malformed, fragment: "runs past the end", tensor: "w",
                       edit: set(w + [.key("x"), .key("external_data")], "offset", .int(Int.max - 1))),
-        QDQCorruption(name: "length not matching x", code: .malformed, fragment: "does not match x's shape", tensor: "w",
+        JSONCorruption(name: "length not matching x", code: .malformed, fragment: "does not match x's shape", tensor: "w",
                       edit: set(w + [.key("x"), .key("external_data")], "length", .int(29))),
-        QDQCorruption(name: "overlapping raw data", code: .malformed, fragment: "overlap", tensor: nil,
+        JSONCorruption(name: "overlapping raw data", code: .malformed, fragment: "overlap", tensor: nil,
                       edit: set(s + [.key("x"), .key("external_data")], "offset", .int(1))),
-        QDQCorruption(name: "unknown element type", code: .malformed, fragment: "unknown element type \"INT3\"", tensor: "w",
+        JSONCorruption(name: "unknown element type", code: .malformed, fragment: "unknown element type \"INT3\"", tensor: "w",
                       edit: set(w + [.key("x")], "elem_type", .string("INT3"))),
-        QDQCorruption(name: "float x", code: .unsupported, fragment: "FLOAT is not a quantized type", tensor: "w",
+        JSONCorruption(name: "float x", code: .unsupported, fragment: "FLOAT is not a quantized type", tensor: "w",
                       edit: set(w + [.key("x")], "elem_type", .string("FLOAT"))),
-        QDQCorruption(name: "16-bit x", code: .unsupported, fragment: "no qzoo grid", tensor: "s",
+        JSONCorruption(name: "16-bit x", code: .unsupported, fragment: "no qzoo grid", tensor: "s",
                       edit: set(s + [.key("x")], "elem_type", .string("INT16"))),
-        QDQCorruption(name: "block size not matching the shape", code: .malformed, fragment: "block_size 6 does not match", tensor: "w",
+        JSONCorruption(name: "block size not matching the shape", code: .malformed, fragment: "block_size 6 does not match", tensor: "w",
                       edit: set(w, "block_size", .int(6))),
-        QDQCorruption(name: "scale shape not matching rows", code: .malformed, fragment: "does not match x's 5 rows", tensor: "s",
+        JSONCorruption(name: "scale shape not matching rows", code: .malformed, fragment: "does not match x's 5 rows", tensor: "s",
                       edit: {
                           $0.setting(s + [.key("x_scale")], "shape", to: .array([.int(6)]))
                               .setting(s + [.key("x_scale")], "values", to: .array(Array(repeating: .number("0.5"), count: 6)))
                       }),
-        QDQCorruption(name: "scale count not matching its shape", code: .malformed, fragment: "x_scale has 5 values but shape [6]", tensor: "s",
+        JSONCorruption(name: "scale count not matching its shape", code: .malformed, fragment: "x_scale has 5 values but shape [6]", tensor: "s",
                       edit: set(s + [.key("x_scale")], "shape", .array([.int(6)]))),
-        QDQCorruption(name: "blocked scale of rank 1", code: .malformed, fragment: "needs an x_scale of x's rank 2", tensor: "s",
+        JSONCorruption(name: "blocked scale of rank 1", code: .malformed, fragment: "needs an x_scale of x's rank 2", tensor: "s",
                       edit: set(s, "block_size", .int(4))),
-        QDQCorruption(name: "zero point out of range", code: .malformed, fragment: "is 16, outside 0...15", tensor: "w",
+        JSONCorruption(name: "zero point out of range", code: .malformed, fragment: "is 16, outside 0...15", tensor: "w",
                       edit: { $0.editing(w + [.key("x_zero_point"), .key("values"), .index(0)]) { _ in .int(16) } }),
-        QDQCorruption(name: "zero point of another type", code: .malformed, fragment: "differs from x's UINT4", tensor: "w",
+        JSONCorruption(name: "zero point of another type", code: .malformed, fragment: "differs from x's UINT4", tensor: "w",
                       edit: set(w + [.key("x_zero_point")], "elem_type", .string("UINT8"))),
-        QDQCorruption(name: "non-finite scale", code: .malformed, fragment: "finite float32", tensor: "w",
+        JSONCorruption(name: "non-finite scale", code: .malformed, fragment: "finite float32", tensor: "w",
                       edit: { $0.editing(w + [.key("x_scale"), .key("values"), .index(0)]) { _ in .number("1e39") } }),
-        QDQCorruption(name: "weight min_opset too low", code: .malformed, fragment: "min_opset 13 is below the 21", tensor: "w",
+        JSONCorruption(name: "weight min_opset too low", code: .malformed, fragment: "min_opset 13 is below the 21", tensor: "w",
                       edit: set(w, "min_opset", .int(13))),
-        QDQCorruption(name: "document min_opset too low", code: .malformed, fragment: "min_opset 10 is below the 21", tensor: nil,
+        JSONCorruption(name: "document min_opset too low", code: .malformed, fragment: "min_opset 10 is below the 21", tensor: nil,
                       edit: set([], "min_opset", .int(10))),
-        QDQCorruption(name: "unknown version", code: .unsupported, fragment: "version 2", tensor: nil,
+        JSONCorruption(name: "unknown version", code: .unsupported, fragment: "version 2", tensor: nil,
                       edit: set([], "version", .int(2))),
-        QDQCorruption(name: "location outside the directory", code: .malformed, fragment: "must be a file name", tensor: "w",
+        JSONCorruption(name: "location outside the directory", code: .malformed, fragment: "must be a file name", tensor: "w",
                       edit: set(w + [.key("x"), .key("external_data")], "location", .string("../m.qdq.bin"))),
-        QDQCorruption(name: "per-column scales", code: .unsupported, fragment: "along axis 1", tensor: "s",
+        JSONCorruption(name: "per-column scales", code: .unsupported, fragment: "along axis 1", tensor: "s",
                       edit: set(s, "axis", .int(1))),
-        QDQCorruption(name: "blocks along rows", code: .unsupported, fragment: "blocks along axis 0", tensor: "w",
+        JSONCorruption(name: "blocks along rows", code: .unsupported, fragment: "blocks along axis 0", tensor: "w",
                       edit: set(w, "axis", .int(0))),
-        QDQCorruption(name: "stale raw-data digest", code: .checksumMismatch, fragment: "does not match x.external_data.sha256", tensor: "w",
+        JSONCorruption(name: "stale raw-data digest", code: .checksumMismatch, fragment: "does not match x.external_data.sha256", tensor: "w",
                       edit: set(w + [.key("x"), .key("external_data")], "sha256", .string(String(repeating: "a", count: 64)))),
-        QDQCorruption(name: "unknown field", code: .malformed, fragment: "unexpected field \"scale\"", tensor: "w",
+        JSONCorruption(name: "unknown field", code: .malformed, fragment: "unexpected field \"scale\"", tensor: "w",
                       edit: set(w, "scale", .int(1))),
-        QDQCorruption(name: "another op", code: .unsupported, fragment: "op \"QuantizeLinear\"", tensor: "w",
+        JSONCorruption(name: "another op", code: .unsupported, fragment: "op \"QuantizeLinear\"", tensor: "w",
                       edit: set(w, "op", .string("QuantizeLinear"))),
-        QDQCorruption(name: "gather indices not a permutation", code: .malformed, fragment: "not a permutation", tensor: "s",
+        JSONCorruption(name: "gather indices not a permutation", code: .malformed, fragment: "not a permutation", tensor: "s",
                       edit: { json in
                           let values = s + [.key("post_ops"), .index(0), .key("indices"), .key("values")]
                           var second = JSONValue.null
                           _ = json.editing(values + [.index(1)]) { second = $0; return $0 }
                           return json.editing(values + [.index(0)]) { _ in second }
                       }),
-        QDQCorruption(name: "codes outside the declared grid", code: .malformed, fragment: "outside the 3-bit grid", tensor: "s",
+        JSONCorruption(name: "codes outside the declared grid", code: .malformed, fragment: "outside the 3-bit grid", tensor: "s",
                       edit: set(s + [.key("qzoo")], "bits", .int(3))),
-        QDQCorruption(name: "activation zero point out of range", code: .malformed, fragment: "outside UINT8's range", tensor: "in",
+        JSONCorruption(name: "activation zero point out of range", code: .malformed, fragment: "outside UINT8's range", tensor: "in",
                       edit: set([.key("activations"), .key("in")], "zero_point", .int(300))),
-        QDQCorruption(name: "activation scale zero", code: .malformed, fragment: "finite and positive", tensor: "in",
+        JSONCorruption(name: "activation scale zero", code: .malformed, fragment: "finite and positive", tensor: "in",
                       edit: set([.key("activations"), .key("in")], "scale", .number("0"))),
-        QDQCorruption(name: "wrong format tag", code: .malformed, fragment: "expected \"qzoo-qdq\"", tensor: nil,
+        JSONCorruption(name: "wrong format tag", code: .malformed, fragment: "expected \"qzoo-qdq\"", tensor: nil,
                       edit: set([], "format", .string("onnx"))),
     ]
 }
@@ -117,8 +105,8 @@ struct QDQCorruption: Sendable, CustomTestStringConvertible {
         }
     }
 
-    @Test(arguments: QDQCorruption.all)
-    func corruptJSONIsRejected(_ corruption: QDQCorruption) throws {
+    @Test(arguments: JSONCorruption.qdqCases)
+    func corruptJSONIsRejected(_ corruption: JSONCorruption) throws {
         try TemporaryDirectory.use { directory in
             try Self.writeFixture(in: directory)
             try Self.editJSON(in: directory, corruption.edit)

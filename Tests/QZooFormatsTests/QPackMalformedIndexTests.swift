@@ -3,73 +3,60 @@ import QZooTestSupport
 @testable import QZooCore
 @testable import QZooFormats
 
-/// One corruption of a valid qpack index (re-hashed so the index checksum still matches) and
-/// the error it must produce.
-struct IndexCorruption: Sendable, CustomTestStringConvertible {
-    let name: String
-    let code: QZooError.Code
-    let fragment: String
-    let tensor: String?
-    let edit: @Sendable (JSONValue) -> JSONValue
-
-    var testDescription: String { name }
-
+/// Corruptions of a valid qpack index (the test re-hashes it so the index checksum still matches).
+extension JSONCorruption {
     /// Paths into the fixture index: record 0 is dense "a", record 1 the affine weight "w".
     static let dense: [JSONStep] = [.key("tensors"), .index(0)]
     static let affine: [JSONStep] = [.key("tensors"), .index(1)]
 
-    static func set(_ path: [JSONStep], _ key: String, _ value: JSONValue) -> @Sendable (JSONValue) -> JSONValue {
-        { $0.setting(path, key, to: value) }
-    }
-
-    static let all: [IndexCorruption] = [
-        IndexCorruption(name: "misaligned offset", code: .malformed, fragment: "not a multiple of 64", tensor: "w",
+    static let qpackIndexCases: [JSONCorruption] = [
+        JSONCorruption(name: "misaligned offset", code: .malformed, fragment: "not a multiple of 64", tensor: "w",
                         edit: set(affine + [.key("codes")], "offset", .int(72))),
-        IndexCorruption(name: "overlapping sections", code: .malformed, fragment: "begins before the previous section", tensor: "w",
+        JSONCorruption(name: "overlapping sections", code: .malformed, fragment: "begins before the previous section", tensor: "w",
                         edit: set(affine + [.key("codes")], "offset", .int(0))),
-        IndexCorruption(name: "offset past the end", code: .malformed, fragment: "runs past the end", tensor: "w",
+        JSONCorruption(name: "offset past the end", code: .malformed, fragment: "runs past the end", tensor: "w",
                         edit: set(affine + [.key("transforms"), .index(0), .key("data")], "offset", .int(1 << 40))),
-        IndexCorruption(name: "offset + length overflows", code: .malformed, fragment: "runs past the end", tensor: "w",
+        JSONCorruption(name: "offset + length overflows", code: .malformed, fragment: "runs past the end", tensor: "w",
                         edit: set(affine + [.key("scales")], "offset", .int(Int.max - 63))),
-        IndexCorruption(name: "length not matching shape", code: .malformed, fragment: "does not match shape", tensor: "a",
+        JSONCorruption(name: "length not matching shape", code: .malformed, fragment: "does not match shape", tensor: "a",
                         edit: set(dense + [.key("data")], "length", .int(20))),
-        IndexCorruption(name: "shape overflows", code: .malformed, fragment: "overflows", tensor: "a",
+        JSONCorruption(name: "shape overflows", code: .malformed, fragment: "overflows", tensor: "a",
                         edit: set(dense + [.key("data")], "shape", .array([.int(1 << 62), .int(4)]))),
-        IndexCorruption(name: "negative offset", code: .malformed, fragment: "outside 0...", tensor: "a",
+        JSONCorruption(name: "negative offset", code: .malformed, fragment: "outside 0...", tensor: "a",
                         edit: set(dense + [.key("data")], "offset", .int(-64))),
-        IndexCorruption(name: "unknown tensor kind", code: .unsupported, fragment: "tensor kind \"codebook\"", tensor: "w",
+        JSONCorruption(name: "unknown tensor kind", code: .unsupported, fragment: "tensor kind \"codebook\"", tensor: "w",
                         edit: set(affine, "kind", .string("codebook"))),
-        IndexCorruption(name: "unknown transform", code: .unsupported, fragment: "transform kind \"hadamard\"", tensor: "w",
+        JSONCorruption(name: "unknown transform", code: .unsupported, fragment: "transform kind \"hadamard\"", tensor: "w",
                         edit: set(affine + [.key("transforms"), .index(0)], "kind", .string("hadamard"))),
-        IndexCorruption(name: "unknown granularity", code: .unsupported, fragment: "granularity \"row\"", tensor: "w",
+        JSONCorruption(name: "unknown granularity", code: .unsupported, fragment: "granularity \"row\"", tensor: "w",
                         edit: set(affine + [.key("scheme")], "granularity", .string("row"))),
-        IndexCorruption(name: "bits out of range", code: .malformed, fragment: "outside 1...8", tensor: "w",
+        JSONCorruption(name: "bits out of range", code: .malformed, fragment: "outside 1...8", tensor: "w",
                         edit: set(affine + [.key("scheme")], "bits", .int(9))),
-        IndexCorruption(name: "group size zero", code: .malformed, fragment: "group_size", tensor: "w",
+        JSONCorruption(name: "group size zero", code: .malformed, fragment: "group_size", tensor: "w",
                         edit: set(affine + [.key("scheme")], "group_size", .int(0))),
-        IndexCorruption(name: "bits not matching codes", code: .malformed, fragment: "codes must be U8 of shape", tensor: "w",
+        JSONCorruption(name: "bits not matching codes", code: .malformed, fragment: "codes must be U8 of shape", tensor: "w",
                         edit: set(affine + [.key("scheme")], "bits", .int(3))),
-        IndexCorruption(name: "asymmetric without zero points", code: .malformed, fragment: "needs a zero_points", tensor: "w",
+        JSONCorruption(name: "asymmetric without zero points", code: .malformed, fragment: "needs a zero_points", tensor: "w",
                         edit: { $0.editing(affine + [.key("zero_points")]) { _ in nil } }),
-        IndexCorruption(name: "symmetric with zero points", code: .malformed, fragment: "stores no zero_points", tensor: "w",
+        JSONCorruption(name: "symmetric with zero points", code: .malformed, fragment: "stores no zero_points", tensor: "w",
                         edit: set(affine + [.key("scheme")], "symmetric", .bool(true))),
-        IndexCorruption(name: "integer source dtype", code: .malformed, fragment: "source_dtype", tensor: "w",
+        JSONCorruption(name: "integer source dtype", code: .malformed, fragment: "source_dtype", tensor: "w",
                         edit: set(affine, "source_dtype", .string("I8"))),
-        IndexCorruption(name: "unknown dtype", code: .malformed, fragment: "unknown dtype \"F12\"", tensor: "a",
+        JSONCorruption(name: "unknown dtype", code: .malformed, fragment: "unknown dtype \"F12\"", tensor: "a",
                         edit: set(dense + [.key("data")], "dtype", .string("F12"))),
-        IndexCorruption(name: "duplicate name", code: .malformed, fragment: "duplicate tensor name", tensor: "a",
+        JSONCorruption(name: "duplicate name", code: .malformed, fragment: "duplicate tensor name", tensor: "a",
                         edit: set(affine, "name", .string("a"))),
-        IndexCorruption(name: "unknown field", code: .malformed, fragment: "unexpected field \"extra\"", tensor: "a",
+        JSONCorruption(name: "unknown field", code: .malformed, fragment: "unexpected field \"extra\"", tensor: "a",
                         edit: set(dense, "extra", .int(1))),
-        IndexCorruption(name: "malformed digest", code: .malformed, fragment: "64 lowercase hex", tensor: "a",
+        JSONCorruption(name: "malformed digest", code: .malformed, fragment: "64 lowercase hex", tensor: "a",
                         edit: set(dense + [.key("data")], "sha256", .string("ABC"))),
-        IndexCorruption(name: "stale digest", code: .checksumMismatch, fragment: "checksum mismatch in data", tensor: "a",
+        JSONCorruption(name: "stale digest", code: .checksumMismatch, fragment: "checksum mismatch in data", tensor: "a",
                         edit: set(dense + [.key("data")], "sha256", .string(String(repeating: "0", count: 64)))),
-        IndexCorruption(name: "non-string metadata", code: .malformed, fragment: "must be a string", tensor: nil,
+        JSONCorruption(name: "non-string metadata", code: .malformed, fragment: "must be a string", tensor: nil,
                         edit: set([.key("metadata")], "n", .int(1))),
-        IndexCorruption(name: "missing tensors", code: .malformed, fragment: "missing field \"tensors\"", tensor: nil,
+        JSONCorruption(name: "missing tensors", code: .malformed, fragment: "missing field \"tensors\"", tensor: nil,
                         edit: { $0.editing([.key("tensors")]) { _ in nil } }),
-        IndexCorruption(name: "index not an object", code: .malformed, fragment: "must be a JSON object", tensor: nil,
+        JSONCorruption(name: "index not an object", code: .malformed, fragment: "must be a JSON object", tensor: nil,
                         edit: { _ in .array([]) }),
     ]
 }
@@ -93,8 +80,8 @@ struct IndexCorruption: Sendable, CustomTestStringConvertible {
         #expect(try QPackReader.read(storage: ByteStorage(owning: rebuilt)).quantized.count == 1)
     }
 
-    @Test(arguments: IndexCorruption.all)
-    func corruptIndexIsRejected(_ corruption: IndexCorruption) throws {
+    @Test(arguments: JSONCorruption.qpackIndexCases)
+    func corruptIndexIsRejected(_ corruption: JSONCorruption) throws {
         let corrupt = try QPackSurgery.editIndex(try Self.fixture(), corruption.edit)
         expectQZooError(corruption.code, containing: corruption.fragment, tensor: corruption.tensor) {
             _ = try QPackReader.read(storage: ByteStorage(owning: corrupt))

@@ -1,3 +1,4 @@
+import Testing
 import QZooCore
 import QZooFormats
 
@@ -9,6 +10,22 @@ enum TestFiles {
 
     static func write(_ bytes: [UInt8], to path: String) throws {
         try AtomicFile.write(to: path, overwrite: true) { try $0.write(bytes) }
+    }
+}
+
+/// One edit of a valid JSON document (a qpack index, a QDQ JSON file) and the error the reader
+/// must answer it with: its code, a fragment of its message and the tensor it names.
+struct JSONCorruption: Sendable, CustomTestStringConvertible {
+    let name: String
+    let code: QZooError.Code
+    let fragment: String
+    let tensor: String?
+    let edit: @Sendable (JSONValue) -> JSONValue
+
+    var testDescription: String { name }
+
+    static func set(_ path: [JSONStep], _ key: String, _ value: JSONValue) -> @Sendable (JSONValue) -> JSONValue {
+        { $0.setting(path, key, to: value) }
     }
 }
 

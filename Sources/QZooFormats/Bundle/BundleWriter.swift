@@ -58,7 +58,7 @@ public enum BundleWriter {
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
             try withUnsafeMutablePointer(to: &sink) { sinkPointer in
                 let output = try BundleOutput(sink: sinkPointer, options: options)
-                try writeArchive(ordered, output: output)
+                try writeArchive(ordered, output: ArchiveOutput(kind: "tar") { try output.compress($0) })
                 try output.finish()
             }
         }
@@ -92,7 +92,7 @@ public enum BundleWriter {
         }
     }
 
-    static func writeArchive(_ inputs: [BundleInput], output: BundleOutput) throws {
+    static func writeArchive(_ inputs: [BundleInput], output: ArchiveOutput) throws {
         guard let archive = archive_write_new() else { throw QZooError.io("libarchive could not allocate a writer") }
         defer { archive_write_free(archive) }
         var status = archive_write_set_format_pax_restricted(archive)
@@ -105,7 +105,7 @@ public enum BundleWriter {
         try output.check(archive, archive_write_close(archive))
     }
 
-    static func writeEntry(_ archive: OpaquePointer, path: String, bytes: UnsafeRawBufferPointer, output: BundleOutput) throws {
+    static func writeEntry(_ archive: OpaquePointer, path: String, bytes: UnsafeRawBufferPointer, output: ArchiveOutput) throws {
         guard let entry = archive_entry_new() else { throw QZooError.io("libarchive could not allocate an entry") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname_utf8(entry, path)
@@ -116,50 +116,25 @@ public enum BundleWriter {
         archive_entry_set_uid(entry, 0)
         archive_entry_set_gid(entry, 0)
         try output.check(archive, archive_write_header(archive, entry))
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let count = archive_write_data(archive, base + done, min(bytes.count - done, 1 << 20))
-            guard count > 0 else { return try output.check(archive, ARCHIVE_FATAL) }
-            done += count
-        }
+        try output.writeData(archive, bytes)
     }
 }
 
 /// libarchive's output, compressed and hashed on its way into a `FileSink`; `finish` ends the
-/// zstd frame and appends the seal. Keeps the first error, which is more precise than libarchive's.
+/// zstd frame and appends the seal.
 final class BundleOutput {
     private let sink: UnsafeMutablePointer<FileSink>
     private let encoder: ZstdEncoder
     private var hasher = SHA256()
-    private var failure: Error?
 
     init(sink: UnsafeMutablePointer<FileSink>, options: BundleOptions) throws {
         self.sink = sink
         encoder = try ZstdEncoder(level: options.level, threads: options.threads, longDistance: options.longDistance)
     }
 
-    func check(_ archive: OpaquePointer, _ status: Int32) throws {
-        guard status != ARCHIVE_OK else { return }
-        if let failure { throw failure }
-        throw QZooError.io("tar writing failed: \(LibArchive.errorText(archive))")
-    }
-
-    func open(_ archive: OpaquePointer) -> Int32 {
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        return archive_write_open2(archive, context, nil, { _, context, buffer, length in
-            guard let context else { return -1 }
-            return Unmanaged<BundleOutput>.fromOpaque(context).takeUnretainedValue().write(buffer, length)
-        }, nil, nil)
-    }
-
-    private func write(_ buffer: UnsafeRawPointer?, _ length: Int) -> Int {
-        do {
-            try encoder.compress(UnsafeRawBufferPointer(start: buffer, count: length)) { try emit($0) }
-            return length
-        } catch {
-            failure = error
-            return -1
-        }
+    /// Takes the tar stream libarchive writes.
+    func compress(_ bytes: UnsafeRawBufferPointer) throws {
+        try encoder.compress(bytes) { try emit($0) }
     }
 
     private func emit(_ bytes: UnsafeRawBufferPointer) throws {

@@ -14,7 +14,7 @@ enum NpzWriter {
         let members = try checkpoint.tensors.map { (member: try NpyMemberPath.path(forTensor: $0.key), tensor: $0.value) }
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
             try withUnsafeMutablePointer(to: &sink) { sinkPointer in
-                let output = ArchiveOutput(sink: sinkPointer)
+                let output = ArchiveOutput(kind: "zip") { try sinkPointer.pointee.write($0) }
                 guard let archive = archive_write_new() else { throw QZooError.io("libarchive could not allocate a writer") }
                 defer { archive_write_free(archive) }
                 try output.check(archive, configure(archive, output: output))
@@ -44,52 +44,7 @@ enum NpzWriter {
         archive_entry_set_size(entry, Int64(header.count + tensor.byteCount))
         archive_entry_set_mtime(entry, 0, 0)
         try output.check(archive, archive_write_header(archive, entry))
-        try header.withUnsafeBytes { try writeData(archive, $0, output: output) }
-        try tensor.withBytes { try writeData(archive, $0, output: output) }
-    }
-
-    static func writeData(_ archive: OpaquePointer, _ bytes: UnsafeRawBufferPointer, output: ArchiveOutput) throws {
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let count = archive_write_data(archive, base + done, bytes.count - done)
-            guard count > 0 else { try output.check(archive, ARCHIVE_FATAL); return }
-            done += count
-        }
-    }
-}
-
-/// Routes libarchive's output into a `FileSink` and keeps the sink's error, which is more
-/// precise than libarchive's own message.
-final class ArchiveOutput {
-    private let sink: UnsafeMutablePointer<FileSink>
-    private var failure: Error?
-
-    init(sink: UnsafeMutablePointer<FileSink>) {
-        self.sink = sink
-    }
-
-    /// Throws when `status` is a libarchive failure.
-    func check(_ archive: OpaquePointer, _ status: Int32) throws {
-        guard status != ARCHIVE_OK else { return }
-        if let failure { throw failure }
-        throw QZooError.io("zip writing failed: \(LibArchive.errorText(archive))")
-    }
-
-    func open(_ archive: OpaquePointer) -> Int32 {
-        let context = Unmanaged.passUnretained(self).toOpaque()
-        return archive_write_open2(archive, context, nil, { _, context, buffer, length in
-            guard let context else { return -1 }
-            return Unmanaged<ArchiveOutput>.fromOpaque(context).takeUnretainedValue().write(buffer, length)
-        }, nil, nil)
-    }
-
-    private func write(_ buffer: UnsafeRawPointer?, _ length: Int) -> Int {
-        do {
-            try sink.pointee.write(UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        } catch {
-            failure = error
-            return -1
-        }
+        try header.withUnsafeBytes { try output.writeData(archive, $0) }
+        try tensor.withBytes { try output.writeData(archive, $0) }
     }
 }
