@@ -11,10 +11,10 @@ public enum AtomicFile {
     public static func write(to path: String, overwrite: Bool, _ body: (inout FileSink) throws -> Void) throws {
         try checkDestination(path, overwrite: overwrite)
         let directory = parentDirectory(of: path)
-        var template = Array("\(directory)/.qzoo-tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw QZooError.io("cannot create a temporary file in \(directory): \(errnoText())", file: path) }
-        let temporary = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
+        var fd: Int32 = -1
+        guard let temporary = fillTemplate("\(directory)/.qzoo-tmp-", { fd = mkstemp($0); return fd >= 0 }) else {
+            throw QZooError.io("cannot create a temporary file in \(directory): \(errnoText())", file: path)
+        }
         do {
             var sink = FileSink(fd: fd, path: path)
             try body(&sink)
@@ -35,11 +35,9 @@ public enum AtomicFile {
     public static func writeDirectory(at path: String, overwrite: Bool, _ body: (String) throws -> Void) throws {
         try checkDestination(path, overwrite: overwrite)
         let directory = parentDirectory(of: path)
-        var template = Array("\(directory)/.qzoo-tmpdir-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else {
+        guard let temporary = fillTemplate("\(directory)/.qzoo-tmpdir-", { mkdtemp($0) != nil }) else {
             throw QZooError.io("cannot create a temporary directory in \(directory): \(errnoText())", file: path)
         }
-        let temporary = String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
         do {
             _ = chmod(temporary, 0o755)
             try body(temporary)
@@ -48,6 +46,15 @@ public enum AtomicFile {
             removeTree(temporary)
             throw error
         }
+    }
+
+    /// Runs `create` (mkstemp or mkdtemp) on `prefix` + "XXXXXX" and returns the name it made,
+    /// or nil when it failed.
+    static func fillTemplate(_ prefix: String, _ create: (UnsafeMutablePointer<CChar>) -> Bool) -> String? {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map(create) ?? false }
+        guard made else { return nil }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Moves `temporary` to `path`, first moving an existing `path` aside and deleting it after.
@@ -90,7 +97,7 @@ public enum AtomicFile {
         if info.st_mode & S_IFMT == S_IFDIR, let dir = opendir(path) {
             while let entry = readdir(dir) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
                 }
                 if name != "." && name != ".." { removeTree(path + "/" + name) }
             }
@@ -142,8 +149,8 @@ public struct FileSink {
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        while done < bytes.count, let base = bytes.baseAddress {
+            let n = Glibc.write(fd, base + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw QZooError.io("write failed: \(errnoText())", file: path)
