@@ -34,7 +34,7 @@ let package = Package(
             name: "QZooCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
-        .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .target(name: "QZooQuant", dependencies: ["QZooCore", "QZooMath"], swiftSettings: cpuFlags),
         .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS"], swiftSettings: cpuFlags),
         .target(
             name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],
@@ -62,7 +62,7 @@ let package = Package(
             name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats"],
+            name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats", "QZooMath"],
             swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests", dependencies: ["QZooFormats", "QZooQuant", "QZooCore"],
