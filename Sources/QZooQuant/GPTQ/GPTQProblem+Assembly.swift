@@ -34,26 +34,11 @@ extension GPTQProblem {
             transforms: transforms, sourceDType: sourceDType)
     }
 
-    /// `tr(ΔW H ΔWᵀ)` for the undamped Hessian. The loop's squared scaled errors sum to the
-    /// damped trace exactly (`ΔW = E·U` and `U (H+λI) Uᵀ = I`), so subtracting `λ‖ΔW‖²` gives
-    /// it without an `O(rows·columns²)` product; only the plain-rounding fallback pays for one.
+    /// `tr(ΔW H ΔWᵀ)` for the undamped Hessian (see `ProxyTrace`).
     func proxyLoss(errorEnergy: Double, damping: Double?, quantized: QuantizedTensor) throws -> Double {
         let reconstructed = try quantized.dequantize().floats()
-        var deltaEnergy = 0.0
-        var delta = [Float](repeating: 0, count: rows * columns)
-        for i in 0..<delta.count {
-            delta[i] = reconstructed[i] - weight[i]
-            deltaEnergy += Double(delta[i]) * Double(delta[i])
-        }
-        if let damping { return Swift.max(0, errorEnergy - damping * deltaEnergy) }
-        var product = [Float](repeating: 0, count: rows * columns)
-        try delta.withUnsafeBufferPointer { a in
-            try hessian.withUnsafeBufferPointer { h in
-                try product.withUnsafeMutableBufferPointer { c in
-                    try BLAS.gemm(m: rows, n: columns, k: columns, a: a, lda: columns, b: h, ldb: columns, c: c, ldc: columns)
-                }
-            }
-        }
-        return zip(product, delta).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let delta = zip(reconstructed, weight).map { $0 - $1 }
+        return try ProxyTrace.undamped(errorEnergy: errorEnergy, damping: damping, delta: delta, hessian: hessian,
+                                       rows: rows, columns: columns)
     }
 }
