@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .testTarget(name: "QZooMathTests", dependencies: ["QZooMath", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
+            name: "QZooModelsTests", dependencies: ["QZooModels", "QZooMath", "QZooCore", "QZooFormats", "QZooQuant"],
             swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooQuantTests", dependencies: ["QZooQuant", "QZooCore", "QZooFormats", "QZooMath"],
