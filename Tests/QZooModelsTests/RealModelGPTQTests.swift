@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import QZooCore
 import QZooFormats
+import QZooMath
 import QZooQuant
 @testable import QZooModels
 

@@ -12,7 +12,7 @@ extension GPTQProblem {
         var codes = [UInt8](repeating: 0, count: rows * columns)  // [columns × rows], loop order
         var loopGroups: [RowParameters] = []
         var current = channelParameters
-        var errorEnergy = 0.0
+        var energy = (scaledError: 0.0, delta: 0.0)
         for blockStart in stride(from: 0, to: columns, by: blockSize) {
             let blockEnd = Swift.min(blockStart + blockSize, columns)
             let snapshot = storesGroupsDuringLoop ? Array(workspace.weight[(blockStart * rows) ..< (blockEnd * rows)]) : []
@@ -30,15 +30,18 @@ extension GPTQProblem {
                 guard let row = current else {
                     throw QZooError.malformed("no grid parameters were fitted for column \(order[column])")
                 }
-                errorEnergy += roundColumn(column, blockStart: blockStart, parameters: row, workspace: workspace,
-                                           codes: &codes)
+                let sums = roundColumn(column, blockStart: blockStart, parameters: row, original: original,
+                                         workspace: workspace, codes: &codes)
+                energy.scaledError += sums.scaledError
+                energy.delta += sums.delta
                 workspace.propagate(error: workspace.errorRow(column - blockStart), from: column,
                                     to: (column + 1) ..< blockEnd)
             }
             try workspace.finishBlock(start: blockStart, end: blockEnd)
         }
         let quantized = try assemble(codes: codes, loopGroups: loopGroups, sourceDType: sourceDType)
-        let proxyLoss = try proxyLoss(errorEnergy: errorEnergy, damping: factorization.damping, quantized: quantized)
+        let proxyLoss = try factorization.damping.map { Swift.max(0, energy.scaledError - $0 * energy.delta) }
+            ?? proxyLoss(errorEnergy: energy.scaledError, damping: nil, quantized: quantized)
         return GPTQResult(quantized: quantized, proxyLoss: proxyLoss, damping: factorization.damping)
     }
 
@@ -57,24 +60,28 @@ extension GPTQProblem {
     }
 
     /// Rounds loop column `column`, writes its codes, and stores its scaled error
-    /// `(w − q) / U[column, column]` as the block's error row. Returns the sum of squared errors.
-    private func roundColumn(_ column: Int, blockStart: Int, parameters row: RowParameters,
-                             workspace: LDLQWorkspace, codes: inout [UInt8]) -> Double {
+    /// `(w − q) / U[column, column]` as the block's error row. Returns the sums of squared scaled
+    /// errors and of squared differences from the original weight (for `ProxyTrace`).
+    private func roundColumn(_ column: Int, blockStart: Int, parameters row: RowParameters, original: [Float],
+                             workspace: LDLQWorkspace, codes: inout [UInt8]) -> (scaledError: Double, delta: Double) {
         let w = workspace.column(column)
         let error = workspace.errorRow(column - blockStart)
         let d = workspace.upper[column * columns + column]
         let maxCode = grid.maxCode
-        var energy = 0.0
+        var energy = 0.0, deltaEnergy = 0.0
         codes.withUnsafeMutableBufferPointer { out in
             for r in 0..<rows {
                 let parameters = AffineParameters(scale: row.scales[r], zeroPoint: row.zeros[r])
                 let code = parameters.code(w[r], maxCode: maxCode)
                 out[column * rows + r] = code
-                let e = (w[r] - parameters.value(code)) / d
+                let value = parameters.value(code)
+                let e = (w[r] - value) / d
                 error[r] = e
                 energy += Double(e) * Double(e)
+                let delta = Double(value) - Double(original[column * rows + r])
+                deltaEnergy += delta * delta
             }
         }
-        return energy
+        return (energy, deltaEnergy)
     }
 }
