@@ -45,7 +45,18 @@ public enum LAPACK {
     /// with `J` the reversal permutation and `JHJ = L′L′ᵀ`, `U = J·L′⁻¹·J` (one Cholesky and one
     /// triangular inverse instead of two Choleskys and an inverse). `U` is unique, so both agree
     /// up to rounding.
-    public static func inverseUpperCholesky<T: LAPACKScalar>(_ h: UnsafeBufferPointer<T>, n: Int) throws -> [T]? {
+    public static func inverseUpperCholesky(_ h: UnsafeBufferPointer<Float>, n: Int) throws -> [Float]? {
+        try upperFactor(h, n: n)
+    }
+
+    /// `inverseUpperCholesky` in float64.
+    public static func inverseUpperCholesky(_ h: UnsafeBufferPointer<Double>, n: Int) throws -> [Double]? {
+        try upperFactor(h, n: n)
+    }
+
+    /// Generic body, internal so it is specialised here (an unspecialised generic called from
+    /// another module runs its element loops through witness tables, ~100× slower).
+    static func upperFactor<T: LAPACKScalar>(_ h: UnsafeBufferPointer<T>, n: Int) throws -> [T]? {
         guard n > 0, let count = CheckedMath.multiply(n, n), h.count == count else {
             throw QZooError(.invalidArgument, "inverseUpperCholesky needs an \(n)×\(n) matrix, got \(h.count) elements")
         }

@@ -9,7 +9,7 @@ import QZooQuant
 /// GPTQ on all-MiniLM-L6-v2 (QZOO_MODEL_DIR; run with `swift test -c release`): on every one of
 /// the 36 encoder linears, GPTQ's proxy loss on the calibration inputs is below RTN's on the
 /// same grid. Prints the time of the 36 GPTQ roundings (the speed target's workload).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["QZOO_MODEL_DIR"] != nil, "QZOO_MODEL_DIR is not set"))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["QZOO_MODEL_DIR"] != nil, "QZOO_MODEL_DIR is not set"))
 struct RealModelGPTQTests {
     static func calibrated() throws -> (Checkpoint, CalibrationSet) {
         let path = ProcessInfo.processInfo.environment["QZOO_MODEL_DIR"] ?? ""
