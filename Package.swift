@@ -36,7 +36,7 @@ let package = Package(
             name: "QZooCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
-        .target(name: "QZooQuant", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
+        .target(name: "QZooQuant", dependencies: ["QZooCore", "QZooMath"], swiftSettings: cpuFlags),
         .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS"], swiftSettings: cpuFlags),
         .target(
             name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],
@@ -66,10 +66,10 @@ let package = Package(
         .testTarget(name: "QZooCoreTests", dependencies: ["QZooCore"], swiftSettings: cpuFlags),
         .testTarget(name: "QZooMathTests", dependencies: ["QZooMath", "QZooCore"], swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooModelsTests", dependencies: ["QZooTestSupport", "QZooModels", "QZooMath", "QZooCore", "QZooFormats"],
+            name: "QZooModelsTests", dependencies: ["QZooTestSupport", "QZooModels", "QZooMath", "QZooCore", "QZooFormats", "QZooQuant"],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooQuantTests", dependencies: ["QZooTestSupport", "QZooQuant", "QZooCore", "QZooFormats"],
+            name: "QZooQuantTests", dependencies: ["QZooTestSupport", "QZooQuant", "QZooCore", "QZooFormats", "QZooMath"],
             swiftSettings: cpuFlags),
         .testTarget(
             name: "QZooFormatsTests",

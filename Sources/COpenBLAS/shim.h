@@ -9,4 +9,8 @@ void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
 void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+void strtri_(const char *uplo, const char *diag, const int *n, float *a, const int *lda, int *info,
+             size_t uplo_len, size_t diag_len);
+void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info,
+             size_t uplo_len, size_t diag_len);
 #endif

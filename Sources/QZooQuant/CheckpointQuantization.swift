@@ -28,6 +28,36 @@ public struct CheckpointQuantization: Sendable {
 /// quantized in parallel (the result does not depend on it). Errors name the tensor that failed.
 public func quantizeCheckpoint(_ source: Checkpoint, with quantizer: some WeightQuantizer,
                                selection: WeightSelection = WeightSelection()) throws -> CheckpointQuantization {
+    let (jobs, ineligible) = selectWeights(source, selection: selection)
+    let outcomes = try parallelMap(count: jobs.count) { index in
+        let (name, tensor) = jobs[index]
+        do {
+            let quantized = try quantizer.quantize(tensor)
+            return QuantizedWeight(name: name, tensor: quantized,
+                                   report: try TensorQuantizationReport(name: name, original: tensor, quantized: quantized))
+        } catch let error as QZooError {
+            throw error.inTensor(name)
+        }
+    }
+    return try assembleQuantization(source, outcomes, ineligible: ineligible)
+}
+
+/// One weight a method quantized, with its report.
+public struct QuantizedWeight: Sendable {
+    public var name: String
+    public var tensor: QuantizedTensor
+    public var report: TensorQuantizationReport
+
+    public init(name: String, tensor: QuantizedTensor, report: TensorQuantizationReport) {
+        self.name = name
+        self.tensor = tensor
+        self.report = report
+    }
+}
+
+/// The dense tensors `selection` picks for quantization, in checkpoint order, and the tensors an
+/// include pattern named that cannot be quantized.
+public func selectWeights(_ source: Checkpoint, selection: WeightSelection) -> (jobs: [(name: String, tensor: Tensor)], ineligible: [IneligibleTensor]) {
     var ineligible: [IneligibleTensor] = []
     var jobs: [(name: String, tensor: Tensor)] = []
     for (name, tensor) in source.tensors {
@@ -37,24 +67,21 @@ public func quantizeCheckpoint(_ source: Checkpoint, with quantizer: some Weight
         case .quantize: jobs.append((name, tensor))
         }
     }
-    let work = jobs
-    let outcomes = try parallelMap(count: work.count) { index in
-        let (name, tensor) = work[index]
-        do {
-            let quantized = try quantizer.quantize(tensor)
-            return (quantized, try TensorQuantizationReport(name: name, original: tensor, quantized: quantized))
-        } catch let error as QZooError {
-            throw error.inTensor(name)
-        }
-    }
+    return (jobs, ineligible)
+}
+
+/// `source` with each of `weights` replacing the dense tensor of the same name (reports in the
+/// order given); methods that quantize in their own order (GPTQ layer by layer) finish here.
+public func assembleQuantization(_ source: Checkpoint, _ weights: [QuantizedWeight],
+                                 ineligible: [IneligibleTensor]) throws -> CheckpointQuantization {
     var quantized: [String: QuantizedTensor] = [:]
-    for (job, outcome) in zip(jobs, outcomes) { quantized[job.name] = outcome.0 }
+    for weight in weights { quantized[weight.name] = weight.tensor }
     var result = Checkpoint(metadata: source.metadata)
     for (name, tensor) in source.tensors {
         if let weight = quantized[name] { try result.add(name, weight) } else { try result.add(name, tensor) }
     }
     for (name, weight) in source.quantized { try result.add(name, weight) }
-    return CheckpointQuantization(checkpoint: result, reports: outcomes.map(\.1), ineligible: ineligible,
+    return CheckpointQuantization(checkpoint: result, reports: weights.map(\.report), ineligible: ineligible,
                                   bytesBefore: storedBytes(source), bytesAfter: storedBytes(result))
 }
 

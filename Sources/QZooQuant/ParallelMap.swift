@@ -5,7 +5,7 @@ import Dispatch
 /// Tensors quantize independently, so a checkpoint's weights can be spread over cores without
 /// changing any result; the output is the same bytes whatever the scheduling. When several
 /// calls throw, the error of the lowest index is rethrown, so failures are deterministic too.
-func parallelMap<T>(count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+public func parallelMap<T>(count: Int, _ body: @Sendable (Int) throws -> T) throws -> [T] {
     let slots = ResultSlots<T>(count: count)
     DispatchQueue.concurrentPerform(iterations: count) { index in
         slots.store(Result { try body(index) }, at: index)

@@ -10,9 +10,11 @@ public struct TensorQuantizationReport: Sendable, Equatable {
     public var sourceBytes: Int
     public var quantizedBytes: Int
     public var error: ReconstructionError
+    /// What a calibrated method (GPTQ) reports: its proxy loss and the damping it used.
+    public var calibrated: CalibratedRounding?
 
     /// Measures `quantized` against the `original` weight it was made from.
-    public init(name: String, original: Tensor, quantized: QuantizedTensor) throws {
+    public init(name: String, original: Tensor, quantized: QuantizedTensor, calibrated: CalibratedRounding? = nil) throws {
         let reconstructed = try quantized.dequantize()
         self.name = name
         shape = original.shape
@@ -21,6 +23,7 @@ public struct TensorQuantizationReport: Sendable, Equatable {
         bitsPerWeight = Double(quantizedBytes * 8) / Double(Swift.max(original.elementCount, 1))
         sourceBytes = original.byteCount
         error = ReconstructionError(original: original.floats(), reconstructed: reconstructed.floats())
+        self.calibrated = calibrated
     }
 }
 
@@ -33,5 +36,20 @@ extension QuantizedTensor {
             }
         }
         return codes.byteCount + scales.byteCount + (zeroPoints?.byteCount ?? 0) + transformBytes
+    }
+}
+
+/// The Hessian-side outcome of a calibrated rounding of one weight.
+public struct CalibratedRounding: Sendable, Equatable {
+    /// `tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)`: the layer's output error relative to its output energy on the
+    /// calibration inputs.
+    public var relativeProxyLoss: Double
+    /// The λ added to the Hessian diagonal; nil when it could not be factored at any damping and
+    /// the weight was rounded to nearest.
+    public var damping: Double?
+
+    public init(relativeProxyLoss: Double, damping: Double?) {
+        self.relativeProxyLoss = relativeProxyLoss
+        self.damping = damping
     }
 }

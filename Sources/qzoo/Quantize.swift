@@ -1,6 +1,7 @@
 import ArgumentParser
 import QZooCore
 import QZooFormats
+import QZooModels
 import QZooQuant
 
 struct Quantize: ParsableCommand {
@@ -24,7 +25,20 @@ struct Quantize: ParsableCommand {
             per row or group the one with the smallest Σ|Ŵ − W|^2.4 (GPTQ's 'mse' option); it \
             costs a few seconds and helps most at 2–4 bits.
 
-            Methods: rtn (round to nearest, needs no calibration data).
+            Methods: rtn (round to nearest, needs no calibration data); gptq (GPTQ, Hessian-aware \
+            rounding: each column's rounding error is compensated in the columns not yet \
+            quantized, which needs each layer's input Hessian H = XᵀX/n). GPTQ takes its Hessians \
+            from --calibration CALIB.safetensors (from 'qzoo calibrate' or another framework, see \
+            formats/calibration.md; fixed for every layer), or, for models qzoo can run (BERT), \
+            calibrates on the fly on --data TEXT or the built-in corpus: layer by layer, each \
+            layer's Hessians measured on the outputs of the already-quantized layers before it \
+            (--no-sequential: one pass over the float model). Options as in the reference \
+            implementation: --act-order (columns in order of decreasing H diagonal), \
+            --static-groups (group scales fitted before any update, so act-order needs no stored \
+            permutation), --damp (λ = damp · mean diag H, retried at 10× and 100× if H does not \
+            factor; a weight that still fails is rounded to nearest and reported with damping \
+            'rtn'), --block-size (columns per lazy update). The table then also shows the \
+            relative proxy loss tr(ΔW H ΔWᵀ)/tr(W H Wᵀ) and the damping used.
 
             OUT is a .qpack file (qzoo's packed container) or a .qdq.json file (ONNX-style \
             QuantizeLinear/DequantizeLinear description). For each quantized tensor the command \
@@ -35,6 +49,8 @@ struct Quantize: ParsableCommand {
               qzoo quantize model.safetensors model-w4g128.qpack --bits 4 --group-size 128
               qzoo quantize model.safetensors model-w8.qdq.json --bits 8 --sym
               qzoo quantize model.safetensors model-w3.qpack --bits 3 --group-size 64 --clip-search --exclude pooler
+              qzoo quantize all-MiniLM-L6-v2/ w4-gptq.qpack --method gptq --bits 4 --group-size 128 --exclude pooler
+              qzoo quantize model.safetensors w4-gptq.qpack --method gptq --bits 4 --calibration calib.safetensors
             """)
 
     @Argument(help: "Input checkpoint (file or directory).")
@@ -58,6 +74,29 @@ struct Quantize: ParsableCommand {
     @Flag(help: "Search each row's or group's clipping range (80 steps down to 0.21, error norm 2.4).")
     var clipSearch = false
 
+    @Option(help: ArgumentHelp("GPTQ: Hessians from this calibration file (NAME.hessian) instead of calibrating.", valueName: "calib"))
+    var calibration: String?
+
+    @Option(help: ArgumentHelp("GPTQ: calibrate on this text file, one sentence per line (default: the built-in corpus).", valueName: "text"))
+    var data: String?
+
+    @Flag(help: "GPTQ: quantize columns in order of decreasing Hessian diagonal.")
+    var actOrder = false
+
+    @Flag(help: "GPTQ: fit all group scales before quantizing (act-order then stores no permutation).")
+    var staticGroups = false
+
+    @Option(help: ArgumentHelp("GPTQ: damping as a fraction of the mean Hessian diagonal.", valueName: "fraction"))
+    var damp = 0.01
+
+    @Option(help: ArgumentHelp("GPTQ: columns per lazy block update.", valueName: "columns"))
+    var blockSize = 128
+
+    @Flag(inversion: .prefixedNo, help: "GPTQ with on-the-fly calibration: measure each layer after quantizing the layers before it.")
+    var sequential = true
+
+    @OptionGroup var runOptions: RunOptionsGroup
+
     @Option(name: .customLong("include"), help: ArgumentHelp("Quantize tensors whose name matches REGEX instead of the default linear weights (repeatable).", valueName: "regex"))
     var includes: [String] = []
 
@@ -77,6 +116,18 @@ struct Quantize: ParsableCommand {
         if let groupSize, groupSize < 1 { throw ValidationError("--group-size must be positive, got \(groupSize)") }
         _ = try outputFormat()
         _ = try selection()
+        if method == .gptq {
+            guard !clipSearch else { throw ValidationError("--clip-search is an RTN option; GPTQ fits its ranges itself") }
+            guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
+            try gptqParameters().validate()
+        } else if calibration != nil || data != nil || actOrder || staticGroups {
+            throw ValidationError("--calibration, --data, --act-order and --static-groups apply to --method gptq")
+        }
+    }
+
+    func gptqParameters() -> GPTQParameters {
+        GPTQParameters(bits: bits, groupSize: groupSize, symmetric: sym, actOrder: actOrder, staticGroups: staticGroups,
+                       damp: damp, blockSize: blockSize, sequential: sequential)
     }
 
     /// OUT's format from its extension; dense-only formats cannot hold quantized weights.
@@ -101,13 +152,7 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         if bits == 1 { Terminal.note("warning: a 1-bit grid keeps two levels per row or group; expect large errors") }
-        let grid = AffineGrid(bits: bits, symmetric: sym, granularity: groupSize.map { .group(size: $0) } ?? .perChannel)
-        let quantizer = try method.quantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil)
-        let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
-        let result: CheckpointQuantization
-        do { result = try quantizeCheckpoint(source, with: quantizer, selection: selection()) } catch let error as QZooError {
-            throw error.inFile(input)
-        }
+        let result = try quantized()
         if let first = result.ineligible.first {
             Terminal.note("skipped \(result.ineligible.count) tensor(s) named by --include that cannot be quantized, "
                           + "e.g. '\(first.name)': \(first.reason)")
@@ -122,13 +167,31 @@ struct Quantize: ParsableCommand {
     }
 }
 
+extension Quantize {
+    /// The input, quantized by the chosen method.
+    func quantized() throws -> CheckpointQuantization {
+        let grid = AffineGrid(bits: bits, symmetric: sym, granularity: groupSize.map { .group(size: $0) } ?? .perChannel)
+        do {
+            guard method == .gptq else {
+                let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
+                return try quantizeCheckpoint(source, with: try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil),
+                                              selection: selection())
+            }
+            let gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection())
+            if let calibration {
+                let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
+                return try gptq.withCalibrationFile(calibration, source: source)
+            }
+            let model = try ModelInput.load(input)
+            return try gptq.calibratingOnTheFly(model: model, texts: try TextInput.load(data).lines, options: runOptions)
+        } catch let error as QZooError {
+            throw error.inFile(input)
+        }
+    }
+}
+
 /// The quantization methods `qzoo quantize` offers; each maps to a `WeightQuantizer`.
 enum QuantizationMethod: String, ExpressibleByArgument, CaseIterable {
     case rtn
-
-    func quantizer(grid: AffineGrid, clipSearch: ClipSearch?) throws -> any WeightQuantizer {
-        switch self {
-        case .rtn: return try RTNQuantizer(grid: grid, clipSearch: clipSearch)
-        }
-    }
+    case gptq
 }

@@ -7,16 +7,19 @@ struct QuantizeReport {
     let result: CheckpointQuantization
 
     func table() -> String {
-        var cells = [["name", "shape", "bits", "group", "bpw", "rel.err", "max.err"]]
+        let calibrated = result.reports.contains { $0.calibrated != nil }
+        var cells = [["name", "shape", "bits", "group", "bpw", "rel.err", "max.err"] + (calibrated ? ["proxy", "damping"] : [])]
         for report in result.reports {
+            let extra = calibrated ? [report.calibrated.map { String(format: "%.3e", $0.relativeProxyLoss) } ?? "-",
+                                      report.calibrated.map { $0.damping.map { String(format: "%.3g", $0) } ?? "rtn" } ?? "-"] : []
             cells.append([
                 report.name, "[" + report.shape.map(String.init).joined(separator: ", ") + "]",
                 "\(report.grid.bits)\(report.grid.symmetric ? " sym" : "")", group(report.grid.granularity),
                 String(format: "%.3f", report.bitsPerWeight), String(format: "%.5f", report.error.relativeRMS),
                 String(format: "%.3g", report.error.maxAbsolute),
-            ])
+            ] + extra)
         }
-        var lines = TextTable.render(cells, rightAligned: Set(2..<7))
+        var lines = TextTable.render(cells, rightAligned: Set(2..<(calibrated ? 9 : 7)))
         lines.append("")
         lines.append(summary())
         return lines.joined(separator: "\n")
@@ -28,7 +31,17 @@ struct QuantizeReport {
         return "\(result.reports.count) tensors quantized (\(weights) weights): "
             + String(format: "%.3f", result.bitsPerWeight) + " bits per weight incl. scales, mean rel. error "
             + String(format: "%.5f", meanError) + "; tensor data \(ByteCountText.format(result.bytesBefore)) → "
-            + ByteCountText.format(result.bytesAfter)
+            + ByteCountText.format(result.bytesAfter) + proxySummary()
+    }
+
+    /// Mean relative proxy loss and how many weights fell back to rounding to nearest.
+    private func proxySummary() -> String {
+        let calibrated = result.reports.compactMap(\.calibrated)
+        guard !calibrated.isEmpty else { return "" }
+        let mean = calibrated.reduce(0) { $0 + $1.relativeProxyLoss } / Double(calibrated.count)
+        let fallbacks = calibrated.filter { $0.damping == nil }.count
+        return "; mean rel. proxy loss " + String(format: "%.3e", mean)
+            + (fallbacks > 0 ? "; \(fallbacks) weight(s) rounded to nearest (Hessian not factorable)" : "")
     }
 
     private func group(_ granularity: Granularity) -> String {

@@ -1,0 +1,109 @@
+import Testing
+import QZooCore
+import QZooMath
+@testable import QZooQuant
+
+struct GPTQQuantizerTests {
+    static let rows = 24, columns = 96
+
+    static let settings: [GPTQParameters] = [
+        GPTQParameters(bits: 4),
+        GPTQParameters(bits: 3, groupSize: 32),
+        GPTQParameters(bits: 4, groupSize: 32, symmetric: true, blockSize: 40),
+        GPTQParameters(bits: 3, groupSize: 32, actOrder: true),
+        GPTQParameters(bits: 3, groupSize: 32, actOrder: true, staticGroups: true),
+        GPTQParameters(bits: 2, actOrder: true, blockSize: 16),
+    ]
+
+    @Test(arguments: settings)
+    func proxyLossBeatsRoundToNearestAndIsReportedExactly(_ parameters: GPTQParameters) throws {
+        let values = TestMatrices.weights(rows: Self.rows, columns: Self.columns, seed: 11)
+        let weight = try TestMatrices.tensor(values, rows: Self.rows, columns: Self.columns)
+        let hessian = GPTQTestProblems.hessian(columns: Self.columns, tokens: 400, seed: 5)
+        let result = try GPTQQuantizer(parameters: parameters).quantize(weight, hessian: hessian)
+        let gptq = try result.quantized.dequantize().floats()
+        let rtn = try RTNQuantizer(grid: parameters.grid).quantize(weight).dequantize().floats()
+        let gptqLoss = GPTQTestProblems.proxyLoss(reference: values, candidate: gptq, hessian: hessian, rows: Self.rows, columns: Self.columns)
+        let rtnLoss = GPTQTestProblems.proxyLoss(reference: values, candidate: rtn, hessian: hessian, rows: Self.rows, columns: Self.columns)
+        #expect(gptqLoss < 0.8 * rtnLoss)
+        #expect(abs(result.proxyLoss - gptqLoss) <= 1e-3 * gptqLoss)
+        let meanDiagonal = (0..<Self.columns).reduce(0.0) { $0 + hessian[$1 * Self.columns + $1] } / Double(Self.columns)
+        #expect(result.damping.map { abs($0 - parameters.damp * meanDiagonal) <= 1e-9 * meanDiagonal } == true)
+    }
+
+    @Test func actOrderWithLoopGroupsStoresThePermutationAndStaticGroupsDoNot() throws {
+        let values = TestMatrices.weights(rows: Self.rows, columns: Self.columns, seed: 3)
+        let weight = try TestMatrices.tensor(values, rows: Self.rows, columns: Self.columns)
+        let hessian = GPTQTestProblems.hessian(columns: Self.columns, tokens: 300, seed: 8)
+        let loop = try GPTQQuantizer(parameters: GPTQParameters(bits: 4, groupSize: 32, actOrder: true)).quantize(weight, hessian: hessian)
+        guard case .columnPermutation(let permutation)? = loop.quantized.transforms.first else {
+            Issue.record("act-order with loop-fitted groups must store a column permutation")
+            return
+        }
+        let order = permutation.withBytes { Array($0.bindMemory(to: Int32.self)).map { Int($0) } }
+        let diagonal = (0..<Self.columns).map { hessian[$0 * Self.columns + $0] }
+        #expect(zip(order, order.dropFirst()).allSatisfy { diagonal[$0] >= diagonal[$1] })
+        let stored = loop.quantized.gridValues()
+        let dense = try loop.quantized.dequantize().floats()
+        for r in 0..<Self.rows {
+            for j in 0..<Self.columns { #expect(dense[r * Self.columns + order[j]] == stored[r * Self.columns + j]) }
+        }
+        let fixed = try GPTQQuantizer(parameters: GPTQParameters(bits: 4, groupSize: 32, actOrder: true, staticGroups: true))
+            .quantize(weight, hessian: hessian)
+        #expect(fixed.quantized.transforms.isEmpty)
+        #expect(fixed.quantized.gridValues() == (try fixed.quantized.dequantize().floats()))
+    }
+
+    @Test func deadColumnsQuantizeToZero() throws {
+        let values = TestMatrices.weights(rows: Self.rows, columns: Self.columns, seed: 4)
+        let weight = try TestMatrices.tensor(values, rows: Self.rows, columns: Self.columns)
+        let dead: Set<Int> = [0, 17, 95]
+        let hessian = GPTQTestProblems.hessian(columns: Self.columns, tokens: 300, seed: 9, dead: dead)
+        let result = try GPTQQuantizer(parameters: GPTQParameters(bits: 4, groupSize: 32, actOrder: true)).quantize(weight, hessian: hessian)
+        let dense = try result.quantized.dequantize().floats()
+        for r in 0..<Self.rows { for c in dead { #expect(dense[r * Self.columns + c] == 0) } }
+        #expect(result.damping != nil)
+    }
+
+    @Test func unfactorableHessianFallsBackToRoundingToNearest() throws {
+        let values = TestMatrices.weights(rows: Self.rows, columns: Self.columns, seed: 6)
+        let weight = try TestMatrices.tensor(values, rows: Self.rows, columns: Self.columns)
+        var hessian = [Double](repeating: 0, count: Self.columns * Self.columns)
+        for i in 0..<Self.columns { hessian[i * Self.columns + i] = i == 5 ? -1e6 : 1 }
+        let parameters = GPTQParameters(bits: 4, groupSize: 32)
+        let result = try GPTQQuantizer(parameters: parameters).quantize(weight, hessian: hessian)
+        #expect(result.damping == nil)
+        let rtn = try RTNQuantizer(grid: parameters.grid).quantize(weight)
+        #expect(try result.quantized.dequantize().floats() == (try rtn.dequantize().floats()))
+        let direct = GPTQTestProblems.proxyLoss(reference: values, candidate: try rtn.dequantize().floats(), hessian: hessian,
+                                                rows: Self.rows, columns: Self.columns)
+        #expect(abs(result.proxyLoss - direct) <= 1e-4 * abs(direct))
+    }
+
+    @Test func rejectsHessiansOfTheWrongSizeOrWithNonFiniteValues() throws {
+        let weight = try TestMatrices.tensor([Float](repeating: 1, count: 8), rows: 2, columns: 4)
+        let quantizer = try GPTQQuantizer(parameters: GPTQParameters(bits: 4))
+        #expect(throws: QZooError.self) { try quantizer.quantize(weight, hessian: [Double](repeating: 1, count: 15)) }
+        var hessian = [Double](repeating: 0, count: 16)
+        hessian[5] = .nan
+        #expect(throws: QZooError.self) { try quantizer.quantize(weight, hessian: hessian) }
+    }
+
+    @Test func inverseUpperCholeskyInvertsTheHessian() throws {
+        let n = 40
+        let hessian = GPTQTestProblems.hessian(columns: n, tokens: 200, seed: 2)
+        let upper = try #require(try hessian.withUnsafeBufferPointer { try LAPACK.inverseUpperCholesky($0, n: n) })
+        for i in 0..<n {
+            for j in 0..<i { #expect(upper[i * n + j] == 0) }
+            #expect(upper[i * n + i] > 0)
+        }
+        // U·H·Uᵀ = I  ⇔  H⁻¹ = UᵀU.
+        for i in 0..<n {
+            for j in 0..<n {
+                var sum = 0.0
+                for a in 0..<n { for b in 0..<n { sum += upper[i * n + a] * hessian[a * n + b] * upper[j * n + b] } }
+                #expect(abs(sum - (i == j ? 1 : 0)) < 1e-8)
+            }
+        }
+    }
+}
