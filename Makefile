@@ -62,8 +62,8 @@ build: sysdeps
 test-build: sysdeps
 	$(SWIFT) build -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --build-tests
 
-swift-test: test-build model
-	QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --skip-build
+swift-test: test-build venv model
+	QZOO_PYTHON=$(CURDIR)/$(VPY) QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(SWIFT) test -c release -Xswiftc -enable-testing --scratch-path $(TEST_SCRATCH) --skip-build
 
 interop: test-build venv model
 	QZOO_BIN=$(CURDIR)/$(TEST_QZOO) QZOO_MODEL_DIR=$(CURDIR)/$(MODEL_DIR) $(VPY) -m pytest -q Tests/interop
