@@ -25,13 +25,14 @@ struct Eval: ParsableCommand {
 
             Examples:
               qzoo eval --reference model/ --candidate w4.qpack --data data/evaluation/eval-en.txt
+              qzoo eval --reference model/ --candidate zoo/out/minilm/w4-rtn-g128.tar.zst --data eval.txt
               qzoo eval --reference model/ --candidate bf16.safetensors --data eval.txt --calibration calib.safetensors --json
             """)
 
     @Option(help: ArgumentHelp("The reference model (directory or checkpoint with config.json beside it).", valueName: "model"))
     var reference: String
 
-    @Option(help: ArgumentHelp("The model to judge, dense or quantized (dequantized on load); without a config.json beside it, the reference's is used.", valueName: "model"))
+    @Option(help: ArgumentHelp("The model to judge: dense, quantized (.qpack, .qdq.json; dequantized on load) or a .tar.zst bundle; without a config.json beside it, the reference's is used.", valueName: "model"))
     var candidate: String
 
     @Option(help: ArgumentHelp("Text file, one sentence per line.", valueName: "text"))

@@ -7,7 +7,8 @@ import QZooQuant
 /// A model named on the command line, read and made ready to run.
 ///
 /// MODEL is a Hugging Face directory (config.json, model.safetensors or a sharded index,
-/// tokenizer.json or vocab.txt) or a checkpoint file with config.json beside it. Quantized
+/// tokenizer.json or vocab.txt), a checkpoint file with config.json beside it, or a `.tar.zst`
+/// bundle (unpacked to a temporary directory; its config and tokenizer files are used). Quantized
 /// entries are dequantized on load, so the same forward pass evaluates any qzoo output.
 struct ModelInput {
     let path: String
@@ -15,10 +16,18 @@ struct ModelInput {
     let directory: String
     let checkpoint: Checkpoint
     let architecture: BertArchitecture
+    /// Keeps an unpacked bundle's files (tokenizer, config) alive while the model is in use.
+    var bundle: UnpackedBundle?
 
     /// Reads `path`. Without a config.json beside it, `fallbackConfig` is used when given
     /// (a bare weights file evaluated against a reference with the same architecture).
     static func load(_ path: String, fallbackConfig: BertConfig? = nil) throws -> ModelInput {
+        guard !UnpackedBundle.isBundle(path) else {
+            let bundle = try UnpackedBundle(bundle: path)
+            var input = try load(try bundle.modelFile(bundle: path), fallbackConfig: fallbackConfig)
+            input.bundle = bundle
+            return input
+        }
         let directory = try directory(of: path)
         let (read, _) = try CheckpointIO.read(path: path)
         let checkpoint: Checkpoint

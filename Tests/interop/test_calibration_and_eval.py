@@ -15,7 +15,7 @@ from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 from bert_reference import BertReference
-from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, read_lines, run_qzoo
+from models_support import CALIBRATION_TEXT, EVALUATION_TEXT, ROOT, read_lines, run_qzoo
 
 
 def test_calibration_matches_reference_activations(model_dir, tmp_path):
@@ -90,3 +90,16 @@ def test_eval_against_rtn_8_bit_is_below_one_and_stable(model_dir, tmp_path):
     assert first == second
     assert 0.999 < first["mean_cosine"] < 1 and 0.999 < first["pairwise_spearman"] < 1
     assert first["min_cosine"] < first["mean_cosine"] and first["nearest_neighbour_agreement"] <= 1
+
+
+def test_eval_runs_a_bundle_as_candidate(model_dir, tmp_path):
+    out = tmp_path / "out"
+    run_qzoo("run", ROOT / "pipelines" / "w8-rtn.yaml", "--model", model_dir, "--out", out, "--cache", tmp_path / "cache")
+    bundle = out / "w8-rtn.tar.zst"
+    data = held_out(tmp_path)
+    from_bundle = eval_json("--reference", model_dir, "--candidate", bundle, "--data", data)
+    qpack = tmp_path / "w8.qpack"
+    run_qzoo("quantize", model_dir / "model.safetensors", qpack, "--bits", 8, "--sym")
+    from_qpack = eval_json("--reference", model_dir, "--candidate", qpack, "--data", data)
+    assert 0.999 < from_bundle["mean_cosine"] < 1
+    assert from_bundle["mean_cosine"] == from_qpack["mean_cosine"]
