@@ -65,15 +65,7 @@ final class OutputFile {
     deinit { if !closed { Glibc.close(fd) } }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw QZooError.io("write failed: \(errnoText())", file: path)
-            }
-            done += n
-        }
+        try writeFully(fd, bytes, path: path)
     }
 
     func close() throws {

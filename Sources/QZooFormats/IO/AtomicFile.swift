@@ -132,7 +132,7 @@ public struct FileSink {
         }
         try flush()
         if bytes.count >= Self.capacity {
-            try writeAll(bytes)
+            try writeFully(fd, bytes, path: path)
         } else {
             buffer.append(contentsOf: bytes)
         }
@@ -143,19 +143,20 @@ public struct FileSink {
     }
 
     mutating func flush() throws {
-        try buffer.withUnsafeBytes { try writeAll($0) }
+        try buffer.withUnsafeBytes { try writeFully(fd, $0, path: path) }
         buffer.removeAll(keepingCapacity: true)
     }
+}
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw QZooError.io("write failed: \(errnoText())", file: path)
-            }
-            done += n
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; errors name `path`.
+func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    var done = 0
+    while done < bytes.count, let base = bytes.baseAddress {
+        let n = Glibc.write(fd, base + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw QZooError.io("write failed: \(errnoText())", file: path)
         }
+        done += n
     }
 }
