@@ -27,26 +27,14 @@ public struct RunnableBert: Sendable {
         self.tokenizer = tokenizer
     }
 
-    /// Statistics of the inputs of the layers in `groups` (scale-group indices; all by default)
-    /// from a forward pass of `checkpoint` over `run.texts`.
-    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, groups: Range<Int>? = nil,
-                          progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
+    /// Statistics of every linear layer's input from a forward pass of `checkpoint` over
+    /// `run.texts`.
+    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
         let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
         let embedder = try SentenceEmbedder(tokenizer: tokenizer, encoder: encoder, maxLength: run.maxLength, batchSize: run.batchSize)
-        var observer = GroupSubset(inner: CalibrationAccumulator(architecture: architecture),
-                                   groups: groups ?? 0 ..< architecture.scaleGroups.count)
+        var accumulator = CalibrationAccumulator(architecture: architecture)
         var profile = ForwardProfile()
-        _ = try embedder.embed(run.texts, observer: &observer, profile: &profile, progress: progress)
-        return observer.inner.result()
-    }
-}
-
-/// Passes on only the inputs of `groups` (a sequential stage measures just its own layers).
-struct GroupSubset<Inner: LinearInputObserver>: LinearInputObserver {
-    var inner: Inner
-    let groups: Range<Int>
-
-    mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws {
-        if groups.contains(group) { try inner.observe(group: group, input: input, rows: rows, columns: columns) }
+        _ = try embedder.embed(run.texts, observer: &accumulator, profile: &profile, progress: progress)
+        return accumulator.result()
     }
 }
