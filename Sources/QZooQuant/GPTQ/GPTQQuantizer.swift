@@ -41,7 +41,13 @@ public struct GPTQQuantizer: Sendable {
         if let bad = hessian.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("the Hessian holds \(hessian[bad]) at [\(bad / columns), \(bad % columns)]")
         }
-        var problem = try GPTQProblem(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
-        return try problem.solve(sourceDType: weight.dtype)
+        switch parameters.precision {
+        case .float32:
+            return try GPTQProblem<Float>(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
+                .solve(sourceDType: weight.dtype)
+        case .float64:
+            return try GPTQProblem<Double>(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
+                .solve(sourceDType: weight.dtype)
+        }
     }
 }

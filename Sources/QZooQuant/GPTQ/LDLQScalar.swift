@@ -1,0 +1,57 @@
+import QZooMath
+
+/// A precision the LDLQ loop runs in: `Float` (the reference's) or `Double` (checks against a
+/// float64 transcription, and the retry when float32 does not factor).
+///
+/// `Vector` is one 256-bit register; a row tile is `tileVectors` of them (64 floats or 32
+/// doubles), enough independent accumulators to keep both FMA units busy.
+protocol LDLQScalar: LAPACKScalar, SIMDScalar, Codable {
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+}
+
+extension Float: LDLQScalar {
+    typealias Vector = SIMD8<Float>
+}
+
+extension Double: LDLQScalar {
+    typealias Vector = SIMD4<Double>
+}
+
+extension LDLQScalar {
+    static var tileVectors: Int { 8 }
+    static var tileLanes: Int { tileVectors * Vector.scalarCount }
+
+    @inline(__always)
+    static func load(_ pointer: UnsafePointer<Self>, vector: Int) -> Vector {
+        UnsafeRawPointer(pointer + vector * Vector.scalarCount).loadUnaligned(as: Vector.self)
+    }
+
+    @inline(__always)
+    static func store(_ value: Vector, to pointer: UnsafeMutablePointer<Self>, vector: Int) {
+        UnsafeMutableRawPointer(pointer + vector * Vector.scalarCount).storeBytes(of: value, as: Vector.self)
+    }
+
+    /// `w += Σ_{k < count} ē_k·u_k` over one row tile (`tileLanes` values at `w`), with `ē_k`
+    /// the negated scaled errors at `errors + k·stride` and `u_k` a column of `U`, summed in `k`
+    /// order with fused multiply-adds: the one order both GPTQ and block LDLQ use, so that
+    /// block LDLQ with `b = 1` is GPTQ bit for bit.
+    @inline(__always)
+    static func feedback(_ w: UnsafeMutablePointer<Self>, errors: UnsafePointer<Self>, stride: Int,
+                         coefficients: UnsafePointer<Self>, count: Int) {
+        var s0 = load(w, vector: 0), s1 = load(w, vector: 1), s2 = load(w, vector: 2), s3 = load(w, vector: 3)
+        var s4 = load(w, vector: 4), s5 = load(w, vector: 5), s6 = load(w, vector: 6), s7 = load(w, vector: 7)
+        for k in 0..<count {
+            let a = Vector(repeating: coefficients[k]), d = errors + k * stride
+            s0.addProduct(load(d, vector: 0), a)
+            s1.addProduct(load(d, vector: 1), a)
+            s2.addProduct(load(d, vector: 2), a)
+            s3.addProduct(load(d, vector: 3), a)
+            s4.addProduct(load(d, vector: 4), a)
+            s5.addProduct(load(d, vector: 5), a)
+            s6.addProduct(load(d, vector: 6), a)
+            s7.addProduct(load(d, vector: 7), a)
+        }
+        store(s0, to: w, vector: 0); store(s1, to: w, vector: 1); store(s2, to: w, vector: 2); store(s3, to: w, vector: 3)
+        store(s4, to: w, vector: 4); store(s5, to: w, vector: 5); store(s6, to: w, vector: 6); store(s7, to: w, vector: 7)
+    }
+}
