@@ -15,8 +15,8 @@ struct BenchGPTQ: ParsableCommand {
             'qzoo quantize --method gptq' does (all weights in parallel), --repeat times; the best \
             run is reported, with the sgemm rate measured in the same process.
 
-            GFLOP/s counts the work the algorithm must do per [rows × n] weight: n³/3 for the \
-            Cholesky factorisation of the n×n Hessian and rows·n·(n−1) for the error feedback \
+            GFLOP/s counts the work GPTQ does per [rows × n] weight: 2n³/3 to factor the n×n \
+            Hessian (Cholesky and triangular inverse) and rows·n·(n−1) for the error feedback \
             (one multiply-add per row for every pair of columns j < t).
 
             Example:
@@ -66,7 +66,9 @@ struct BenchGPTQ: ParsableCommand {
         var runs: [Double] = []
         for _ in 0..<max(self.repeat, 1) {
             let start = MonotonicClock.seconds()
-            _ = try parallelMap(count: inputs.count) { try quantizer.quantize(inputs[$0].weight, hessian: inputs[$0].hessian) }
+            _ = try parallelMapLargestFirst(count: inputs.count, cost: { GPTQQuantizer.cost(of: inputs[$0].weight) }) {
+                try quantizer.quantize(inputs[$0].weight, hessian: inputs[$0].hessian)
+            }
             runs.append(MonotonicClock.seconds() - start)
         }
         try report(jobs: jobs, runs: runs, sgemm: sgemm)
@@ -74,11 +76,7 @@ struct BenchGPTQ: ParsableCommand {
 
     private func report(jobs: [(weight: Tensor, hessian: [Double])], runs: [Double], sgemm: Double) throws {
         let best = runs.min() ?? 0
-        let flops = try jobs.reduce(0.0) { total, job in
-            let (rows, columns) = try job.weight.weightMatrixShape()
-            let n = Double(columns)
-            return total + n * n * n / 3 + Double(rows) * n * (n - 1)
-        }
+        let flops = jobs.reduce(0.0) { $0 + GPTQQuantizer.cost(of: $1.weight) }
         let gflops = flops / best / 1e9
         let values: [(String, JSONValue, String)] = [
             ("openblas_core", .string(BLAS.coreName), BLAS.coreName), ("openblas_threads", .int(BLAS.threadCount), String(BLAS.threadCount)),

@@ -20,7 +20,7 @@ final class BlockLDLQLoop {
     let rounded: UnsafeMutableBufferPointer<Float>
     /// Per row tile: the lanes' `Σ err²` then `Σ (ŵ − w)²` over the current lazy block.
     let energies: UnsafeMutableBufferPointer<Float>
-    let scratch = LDLQTileScratch<Float>()
+    let scratch = LDLQTileScratch<Float>(columns: 1)
 
     var tiles: Int { paddedRows / T.tileLanes }
 

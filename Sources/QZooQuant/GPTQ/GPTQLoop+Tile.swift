@@ -4,18 +4,24 @@ extension GPTQLoop {
     /// Rounds columns `block` of the rows `firstRow ..< firstRow + T.tileLanes` (fewer in the
     /// last tile; missing rows are zeros, rounded on a scale of 1, and never stored).
     ///
-    /// `local` (`block.count × tileLanes`) collects the tile's negated scaled errors column by
-    /// column; at the end they are copied to the block's `errors` for the gemm. Returns the
-    /// tile's `Σ err²` and `‖Ŵ − W‖²`.
-    func roundTile(firstRow: Int, block: Range<Int>, local: UnsafeMutablePointer<T>, scratch: LDLQTileScratch<T>,
+    /// The tile's weights are copied column by column into `scratch`, rounded there, and its
+    /// negated scaled errors copied to the block's `errors` for the gemm. Returns the tile's
+    /// `Σ err²` and `‖Ŵ − W‖²`.
+    func roundTile(firstRow: Int, block: Range<Int>, scratch s: LDLQTileScratch<T>,
                    original: UnsafeBufferPointer<T>, upper: UnsafeBufferPointer<T>) throws -> (scaledError: Double, delta: Double) {
-        let lanes = T.tileLanes, columns = problem.columns
+        let lanes = T.tileLanes, columns = problem.columns, first = block.lowerBound
         let valid = Swift.min(lanes, problem.rows - firstRow)
-        let s = scratch
         s.scale.update(repeating: 1, count: lanes)
         s.zero.update(repeating: 0, count: lanes)
         s.resetEnergy()
         s.clearLanes(after: valid)
+        // One source at a time, so the tile being written (32 KB) stays in L1.
+        for (source, tile) in [(UnsafeBufferPointer(work), s.pending), (original, s.original)] {
+            for i in 0..<valid {
+                let row = (firstRow + i) * columns + first
+                for k in 0..<block.count { tile[k * lanes + i] = source[row + k] }
+            }
+        }
         var currentGroup = -1
         for t in block {
             let group = problem.group(ofLoopColumn: t)
@@ -30,44 +36,43 @@ extension GPTQLoop {
                 }
                 currentGroup = group
             }
-            for i in 0..<valid {
-                s.pending[i] = work[(firstRow + i) * columns + t]
-                s.original[i] = original[(firstRow + i) * columns + t]
-            }
             // Pending feedback of this block's earlier columns, in column order.
-            T.feedback(s.pending, errors: local, stride: lanes,
-                       coefficients: upper.baseAddress.unsafelyUnwrapped + t * columns + block.lowerBound, count: t - block.lowerBound)
-            roundLanes(scratch: s, error: local + (t - block.lowerBound) * lanes, diagonal: factor.diagonal[t])
-            let stored = problem.storesPermutation ? t : problem.order[t]
-            for i in 0..<valid { codes[(firstRow + i) * columns + stored] = UInt8(s.code[i]) }
+            T.feedback(s.pending + (t - first) * lanes, errors: s.errors, stride: lanes,
+                       coefficients: upper.baseAddress.unsafelyUnwrapped + t * columns + first, count: t - first)
+            roundLanes(column: t - first, scratch: s, diagonal: factor.diagonal[t])
+        }
+        for i in 0..<valid {
+            let row = codes.baseAddress.unsafelyUnwrapped + (firstRow + i) * columns
+            for k in 0..<block.count { row[problem.storesPermutation ? first + k : problem.order[first + k]] = s.codeBytes[k * lanes + i] }
         }
         for k in 0..<block.count {
-            (errors.baseAddress.unsafelyUnwrapped + k * paddedRows + firstRow).update(from: local + k * lanes, count: lanes)
+            (errors.baseAddress.unsafelyUnwrapped + k * paddedRows + firstRow).update(from: s.errors + k * lanes, count: lanes)
         }
         return s.energy()
     }
 
-    /// `AffineParameters.code`/`value` lane by lane, `q = (clamp(round(w / scale) + zero, 0, top) − zero)·scale`;
-    /// stores `−err = (q − w) / U_tt` at `error` and adds `err²` and `(q − w₀)²` to the sums.
+    /// `AffineParameters.code`/`value` lane by lane on column `k` of the tile,
+    /// `q = (clamp(round(w / scale) + zero, 0, top) − zero)·scale`; stores the codes and
+    /// `−err = (q − w) / U_tt`, and adds `err²` and `(q − w₀)²` to the sums.
     @inline(__always)
-    private func roundLanes(scratch s: LDLQTileScratch<T>, error pointer: UnsafeMutablePointer<T>, diagonal: T) {
-        let top = T.Vector(repeating: T(problem.grid.maxCode)), zeroVector = T.Vector(repeating: 0)
+    private func roundLanes(column k: Int, scratch s: LDLQTileScratch<T>, diagonal: T) {
+        let lanes = T.tileLanes, top = T.Vector(repeating: T(problem.grid.maxCode))
+        let pending = s.pending + k * lanes, original = s.original + k * lanes, errors = s.errors + k * lanes
         for v in 0..<T.tileVectors {
-            let w = T.load(s.pending, vector: v), scale = T.load(s.scale, vector: v), zero = T.load(s.zero, vector: v)
-            var code = (w / scale).rounded(.toNearestOrEven) + zero
-            code.replace(with: zeroVector, where: .!(code .>= zeroVector))
-            code.replace(with: top, where: code .> top)
+            let w = T.load(pending, vector: v), scale = T.load(s.scale, vector: v), zero = T.load(s.zero, vector: v)
+            let code = T.clamp((w / scale).rounded(.toNearestOrEven) + zero, top: top)
             let value = (code - zero) * scale
-            let d = value - T.load(s.original, vector: v)
+            let d = value - T.load(original, vector: v)
             let error = (value - w) / diagonal
             var errorSum = T.load(s.errorEnergy, vector: v), deltaSum = T.load(s.deltaEnergy, vector: v)
             errorSum.addProduct(error, error)
             deltaSum.addProduct(d, d)
-            T.store(error, to: pointer, vector: v)
+            T.store(error, to: errors, vector: v)
             T.store(code, to: s.code, vector: v)
             T.store(errorSum, to: s.errorEnergy, vector: v)
             T.store(deltaSum, to: s.deltaEnergy, vector: v)
         }
+        for i in 0..<lanes { s.codeBytes[k * lanes + i] = T.byte(s.code[i]) }
     }
 
     /// The reference's `find_params` on `W[:, columns]` of the tile's rows: the weight with the

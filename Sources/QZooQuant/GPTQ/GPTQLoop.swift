@@ -74,23 +74,20 @@ final class GPTQLoop<T: LDLQScalar>: @unchecked Sendable {
         return total
     }
 
-    /// Splits a block's tiles over both cores only when each half is worth a thread hand-off.
+    /// Splits a block's tiles over the cores BLAS may use (one when weights already run in
+    /// parallel), and only when each share is worth a thread hand-off.
     static func workerCount(tiles: Int, columns: Int) -> Int {
-        tiles >= 8 && columns >= 512 ? 2 : 1
+        tiles >= 8 && columns >= 512 ? Swift.max(1, Swift.min(BLAS.threadCount, tiles / 4)) : 1
     }
 
     private func roundTiles(_ tiles: Range<Int>, block: Range<Int>) throws -> (scaledError: Double, delta: Double) {
-        let local = UnsafeMutablePointer<T>.allocate(capacity: block.count * Self.lanes)
-        let scratch = LDLQTileScratch<T>()
-        defer {
-            local.deallocate()
-            scratch.deallocate()
-        }
+        let scratch = LDLQTileScratch<T>(columns: block.count)
+        defer { scratch.deallocate() }
         var total = (scaledError: 0.0, delta: 0.0)
         try problem.weight.withUnsafeBufferPointer { original in
             try factor.upper.withUnsafeBufferPointer { upper in
                 for tile in tiles {
-                    let sums = try roundTile(firstRow: tile * Self.lanes, block: block, local: local, scratch: scratch,
+                    let sums = try roundTile(firstRow: tile * Self.lanes, block: block, scratch: scratch,
                                              original: original, upper: upper)
                     total.scaledError += sums.scaledError
                     total.delta += sums.delta

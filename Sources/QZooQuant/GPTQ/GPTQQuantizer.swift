@@ -27,6 +27,14 @@ public struct GPTQQuantizer: Sendable {
 
     public var grid: AffineGrid { parameters.grid }
 
+    /// The floating-point operations GPTQ performs on a `[rows × columns]` weight: `2n³/3` to
+    /// factor the `n×n` Hessian (Cholesky and triangular inverse, `n = columns`) and
+    /// `rows·n·(n−1)` for the error feedback (a multiply-add per row for every column pair).
+    public static func floatingPointOperations(rows: Int, columns: Int) -> Double {
+        let n = Double(columns)
+        return 2 * n * n * n / 3 + Double(rows) * n * (n - 1)
+    }
+
     /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major,
     /// e.g. `XᵀX/n`; its overall scale does not matter).
     public func quantize(_ weight: Tensor, hessian: [Double]) throws -> GPTQResult {

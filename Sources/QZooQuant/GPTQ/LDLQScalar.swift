@@ -5,16 +5,45 @@ import QZooMath
 ///
 /// `Vector` is one 256-bit register; a row tile is `tileVectors` of them (64 floats or 32
 /// doubles), enough independent accumulators to keep both FMA units busy.
+///
+/// The lane-wise comparisons and conversions are requirements because the generic SIMD versions
+/// compile to per-lane loops even when specialised; the concrete ones are single instructions.
 protocol LDLQScalar: LAPACKScalar, SIMDScalar, Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// `AffineParameters.clamp` lane-wise: `x` limited to `[0, top]`, NaN to 0.
+    static func clamp(_ x: Vector, top: Vector) -> Vector
+    /// An integral value in `0...255` as a byte.
+    static func byte(_ x: Self) -> UInt8
 }
 
 extension Float: LDLQScalar {
     typealias Vector = SIMD8<Float>
+
+    @inline(__always)
+    static func clamp(_ x: SIMD8<Float>, top: SIMD8<Float>) -> SIMD8<Float> {
+        var c = x
+        c.replace(with: SIMD8<Float>.zero, where: .!(c .>= SIMD8<Float>.zero))
+        c.replace(with: top, where: c .> top)
+        return c
+    }
+
+    @inline(__always)
+    static func byte(_ x: Float) -> UInt8 { UInt8(truncatingIfNeeded: Int32(x)) }
 }
 
 extension Double: LDLQScalar {
     typealias Vector = SIMD4<Double>
+
+    @inline(__always)
+    static func clamp(_ x: SIMD4<Double>, top: SIMD4<Double>) -> SIMD4<Double> {
+        var c = x
+        c.replace(with: SIMD4<Double>.zero, where: .!(c .>= SIMD4<Double>.zero))
+        c.replace(with: top, where: c .> top)
+        return c
+    }
+
+    @inline(__always)
+    static func byte(_ x: Double) -> UInt8 { UInt8(truncatingIfNeeded: Int32(x)) }
 }
 
 extension LDLQScalar {
