@@ -93,7 +93,7 @@ struct GPTQQuantizerTests {
     @Test func factorInvertsTheDampedHessian() throws {
         let n = 40
         let hessian = GPTQTestProblems.hessian(columns: n, tokens: 200, seed: 2)
-        let factor = try LDLQFactor<Double>(n: n, damp: 0.01) { i, j in hessian[j * n + i] }
+        let factor = try LDLQFactor<Double>(hessian: hessian, n: n, order: nil, dead: [Bool](repeating: false, count: n), damp: 0.01)
         let lambda = try #require(factor.damping)
         let u = { (i: Int, j: Int) in factor.upper[i + j * n] }
         for i in 0..<n {

@@ -33,9 +33,7 @@ public enum BlockLDLQ {
         for c in 0..<columns where dead[c] {
             for r in 0..<rows { w[r * columns + c] = 0 }
         }
-        let factor = try LDLQFactor<Float>(n: columns, damp: damp) { i, j in
-            i == j && dead[i] ? 1 : Float(hessian[j * columns + i])
-        }
+        let factor = try LDLQFactor<Float>(hessian: hessian, n: columns, order: nil, dead: dead, damp: damp)
         let span = Swift.max(blockWidth, Swift.min(lazyBlock, columns) / blockWidth * blockWidth)
         let loop = BlockLDLQLoop(weight: w, rows: rows, columns: columns, blockWidth: blockWidth, factor: factor, span: span)
         let energy = try loop.run(round: round)

@@ -4,7 +4,8 @@ import QZooMath
 extension GPTQProblem {
     /// Factorises the Hessian, runs the column loop and assembles the stored tensor.
     func solve(sourceDType: DType) throws -> GPTQResult {
-        let factor = try LDLQFactor<T>(n: columns, damp: parameters.damp, entry: hessianEntry)
+        let factor = try LDLQFactor<T>(hessian: hessian, n: columns, order: parameters.actOrder ? order : nil, dead: dead,
+                                       damp: parameters.damp)
         let loop = GPTQLoop(problem: self, factor: factor)
         let energy = try loop.run()
         let quantized = try assemble(codes: UnsafeBufferPointer(loop.codes), scales: Array(loop.scales),

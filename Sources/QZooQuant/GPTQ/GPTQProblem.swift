@@ -35,7 +35,7 @@ struct GPTQProblem<T: LDLQScalar> {
             groups = GroupGrid(rows: rows, count: 1)
             try groups.set(0, RowParameters(rows: rows, columns: 0..<columns, grid: grid) { c, r in weight[r * columns + c] })
         }
-        // Inputs that never fire carry no information: W[:, d] = 0 (and H[d, d] = 1, see `hessianEntry`).
+        // Inputs that never fire carry no information: W[:, d] = 0 (and H[d, d] = 1, see `HessianSource`).
         for c in 0..<columns where dead[c] {
             for r in 0..<rows { values[r * columns + c] = 0 }
         }
@@ -59,12 +59,6 @@ struct GPTQProblem<T: LDLQScalar> {
             }
             initialized = rows * columns
         }
-    }
-
-    /// The Hessian element of loop columns `i` and `j`, in `T`, with dead inputs' diagonal 1.
-    @inline(__always)
-    func hessianEntry(_ i: Int, _ j: Int) -> T {
-        i == j && dead[order[i]] ? 1 : T(hessian[order[j] * columns + order[i]])
     }
 
     /// Whether results keep the loop order (with a `columnPermutation`): only act-order with

@@ -30,15 +30,17 @@ struct LDLQFactor<T: LDLQScalar> {
 
     static var retryFactors: [Double] { [1, 10, 100] }
 
-    /// `entry(i, j)` is the Hessian element of loop columns `i` and `j` (dead inputs already set to
-    /// 1 on the diagonal), read for `i ≤ j` only, with `i` the fast index.
-    init(n: Int, damp: Double, entry: (Int, Int) -> T) throws {
+    /// `hessian` is `n×n` row-major in the original column order, `order` maps loop columns to
+    /// original ones (nil: the identity), and `dead` marks original inputs whose diagonal
+    /// counts as 1. Only the elements `H[order[j], order[i]]` with `i ≤ j` are read.
+    init(hessian: [Double], n: Int, order: [Int]?, dead: [Bool], damp: Double) throws {
         self.n = n
-        let meanDiagonal = (0..<n).reduce(0.0) { $0 + Double(entry($1, $1)) } / Double(n)
+        let source = HessianSource(hessian: hessian, n: n, order: order, dead: dead)
+        let meanDiagonal = (0..<n).reduce(0.0) { $0 + Double(source.diagonal(T.self, $1)) } / Double(n)
         let retryBase = damp > 0 ? damp : 0.01
         for fraction in [damp] + Self.retryFactors.dropFirst().map({ retryBase * $0 }) {
             let lambda = fraction * meanDiagonal
-            if let factor = try Self.inverseFactor(n: n, lambda: lambda, entry: entry) {
+            if let factor = try Self.inverseFactor(source, lambda: lambda) {
                 upper = factor
                 diagonal = (0..<n).map { factor[$0 * (n + 1)] }
                 damping = lambda
@@ -52,22 +54,18 @@ struct LDLQFactor<T: LDLQScalar> {
     }
 
     /// `U` for `H + λI` in `T`, else (float32 only) in float64; nil when neither factors.
-    static func inverseFactor(n: Int, lambda: Double, entry: (Int, Int) -> T) throws -> [T]? {
-        if let factor = try inverseFactor(T.self, n: n, lambda: lambda, entry: entry) { return factor }
+    static func inverseFactor(_ source: HessianSource, lambda: Double) throws -> [T]? {
+        if let factor = try inverseFactor(T.self, source, lambda: lambda) { return factor }
         guard T.self == Float.self else { return nil }
-        return try inverseFactor(Double.self, n: n, lambda: lambda) { Double(entry($0, $1)) }?.map { T($0) }
+        // The float64 retry factors the float32-rounded Hessian the first attempt saw.
+        return try inverseFactor(Double.self, source, lambda: lambda, roundedThrough: T.self)?.map { T($0) }
     }
 
-    private static func inverseFactor<S: LDLQScalar>(_: S.Type, n: Int, lambda: Double, entry: (Int, Int) -> S) throws -> [S]? {
-        let count = n * n
+    private static func inverseFactor<S: LDLQScalar>(_: S.Type, _ source: HessianSource, lambda: Double,
+                                                     roundedThrough rounding: T.Type = T.self) throws -> [S]? {
+        let n = source.n, count = n * n
         var work = [S](unsafeUninitializedCapacity: count) { buffer, initialized in
-            // Column-major J·H·J: element (n−1−i, n−1−j) is H[i, j]; LAPACK reads i ≤ j, the
-            // rest (which becomes U's lower triangle) is 0.
-            for j in 0..<n {
-                for i in 0..<j { buffer[count - 1 - (i + j * n)] = entry(i, j) }
-                buffer[count - 1 - (j + j * n)] = entry(j, j) + S(lambda)
-                for i in (j + 1)..<n { buffer[count - 1 - (i + j * n)] = 0 }
-            }
+            source.fillReversed(buffer, lambda: lambda, roundedThrough: rounding)
             initialized = count
         }
         let ok = try work.withUnsafeMutableBufferPointer {
@@ -75,9 +73,7 @@ struct LDLQFactor<T: LDLQScalar> {
         }
         guard ok else { return nil }
         work.reverse()
-        var probe: S = 0  // stays 0 unless some element is infinite or NaN (a vectorisable check)
-        for x in work { probe += x * 0 }
-        return probe == 0 ? work : nil
+        return work.withUnsafeBufferPointer { S.allFinite($0) } ? work : nil
     }
 }
 

@@ -60,6 +60,18 @@ extension LDLQScalar {
         UnsafeMutableRawPointer(pointer + vector * Vector.scalarCount).storeBytes(of: value, as: Vector.self)
     }
 
+    /// Whether every element is finite, checked a vector at a time (`x·0` is 0 unless `x` is
+    /// infinite or NaN; a scalar sum would not vectorise).
+    static func allFinite(_ values: UnsafeBufferPointer<Self>) -> Bool {
+        guard let base = values.baseAddress else { return true }
+        let width = Vector.scalarCount, vectors = values.count / width
+        var probe = Vector(repeating: 0)
+        for v in 0..<vectors { probe.addProduct(load(base, vector: v), Vector(repeating: 0)) }
+        var scalar: Self = 0
+        for i in (vectors * width)..<values.count { scalar += values[i] * 0 }
+        return scalar == 0 && probe == Vector(repeating: 0)
+    }
+
     /// `w += Σ_{k < count} ē_k·u_k` over one row tile (`tileLanes` values at `w`), with `ē_k`
     /// the negated scaled errors at `errors + k·stride` and `u_k` a column of `U`, summed in `k`
     /// order with fused multiply-adds: the one order both GPTQ and block LDLQ use, so that
