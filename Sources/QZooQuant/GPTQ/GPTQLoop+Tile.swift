@@ -15,11 +15,15 @@ extension GPTQLoop {
         s.zero.update(repeating: 0, count: lanes)
         s.resetEnergy()
         s.clearLanes(after: valid)
-        // One source at a time, so the tile being written (32 KB) stays in L1.
-        for (source, tile) in [(UnsafeBufferPointer(work), s.pending), (original, s.original)] {
+        // Column by column: each tile column is one contiguous run of stores, and the rows'
+        // source cache lines stay in L1 across the 16 columns they hold.
+        let source = (work.baseAddress.unsafelyUnwrapped + firstRow * columns + first,
+                      original.baseAddress.unsafelyUnwrapped + firstRow * columns + first)
+        for k in 0..<block.count {
+            let pending = s.pending + k * lanes, weight = s.original + k * lanes
             for i in 0..<valid {
-                let row = (firstRow + i) * columns + first
-                for k in 0..<block.count { tile[k * lanes + i] = source[row + k] }
+                pending[i] = source.0[i * columns + k]
+                weight[i] = source.1[i * columns + k]
             }
         }
         var currentGroup = -1
@@ -41,9 +45,12 @@ extension GPTQLoop {
                        coefficients: upper.baseAddress.unsafelyUnwrapped + t * columns + first, count: t - first)
             roundLanes(column: t - first, scratch: s, diagonal: factor.diagonal[t])
         }
-        for i in 0..<valid {
-            let row = codes.baseAddress.unsafelyUnwrapped + (firstRow + i) * columns
-            for k in 0..<block.count { row[problem.storesPermutation ? first + k : problem.order[first + k]] = s.codeBytes[k * lanes + i] }
+        problem.order.withUnsafeBufferPointer { order in
+            let stored = problem.storesPermutation || !problem.parameters.actOrder ? nil : order.baseAddress.unsafelyUnwrapped
+            for i in 0..<valid {
+                let row = codes.baseAddress.unsafelyUnwrapped + (firstRow + i) * columns
+                for k in 0..<block.count { row[stored?[first + k] ?? (first + k)] = s.codeBytes[k * lanes + i] }
+            }
         }
         for k in 0..<block.count {
             (errors.baseAddress.unsafelyUnwrapped + k * paddedRows + firstRow).update(from: s.errors + k * lanes, count: lanes)
