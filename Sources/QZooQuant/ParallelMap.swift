@@ -20,11 +20,16 @@ public func parallelMap<T>(count: Int, _ body: @Sendable (Int) throws -> T) thro
 /// cores). A single task keeps every BLAS thread. Results in index order.
 public func parallelMapLargestFirst<T>(count: Int, cost: (Int) -> Double, _ body: @Sendable (Int) throws -> T) throws -> [T] {
     guard count > 1 else { return try parallelMap(count: count, body) }
-    let order = (0..<count).sorted { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }
+    let order = largestFirst(count: count, cost: cost)
     let results = try BLAS.singleThreaded { try parallelMap(count: count) { try body(order[$0]) } }
-    var inOrder = [T?](repeating: nil, count: count)
+    var inOrder = results
     for (position, index) in order.enumerated() { inOrder[index] = results[position] }
-    return inOrder.compactMap { $0 }
+    return inOrder
+}
+
+/// `0 ..< count` by decreasing `cost`, ties in index order.
+func largestFirst(count: Int, cost: (Int) -> Double) -> [Int] {
+    (0..<count).sorted { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }
 }
 
 /// Preallocated result storage: iteration `i` writes only slot `i`, and slots are read only

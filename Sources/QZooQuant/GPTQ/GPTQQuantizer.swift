@@ -40,13 +40,13 @@ public struct GPTQQuantizer: Sendable {
     public func quantize(_ weight: Tensor, hessian: [Double]) throws -> GPTQResult {
         let (rows, columns) = try weight.weightMatrixShape()
         let values = weight.floats()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if !values.withUnsafeBufferPointer(Float.allFinite), let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
         }
         guard hessian.count == columns * columns else {
             throw QZooError(.invalidArgument, "the Hessian has \(hessian.count) elements; a weight with \(columns) inputs needs \(columns)×\(columns)")
         }
-        if let bad = hessian.firstIndex(where: { !$0.isFinite }) {
+        if !hessian.withUnsafeBufferPointer(Double.allFinite), let bad = hessian.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("the Hessian holds \(hessian[bad]) at [\(bad / columns), \(bad % columns)]")
         }
         switch parameters.precision {

@@ -24,14 +24,11 @@ struct GroupGrid {
     }
 
     /// The reference quantizer's `find_params` for one row: `values` (non-empty, finite) rounded
-    /// to float32 first, as the reference fits its float32 weights.
-    static func fit<T: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<T>, grid: AffineGrid) throws -> AffineParameters {
-        var low = Float.infinity, high = -Float.infinity
-        for value in values {
-            let x = Float(value)
-            low = Swift.min(low, x)
-            high = Swift.max(high, x)
-        }
-        return try AffineParameters(fitting: QuantizationRange(minimum: low, maximum: high, symmetric: grid.symmetric), grid: grid)
+    /// to float32 first, as the reference fits its float32 weights (rounding is monotonic, so
+    /// the extremes may be taken first).
+    static func fit<T: LDLQScalar>(_ values: UnsafeBufferPointer<T>, grid: AffineGrid) throws -> AffineParameters {
+        let (low, high) = T.extremes(values)
+        return try AffineParameters(fitting: QuantizationRange(minimum: Float(low), maximum: Float(high), symmetric: grid.symmetric),
+                                    grid: grid)
     }
 }

@@ -14,6 +14,9 @@ protocol LDLQScalar: LAPACKScalar, SIMDScalar, Codable {
     static func clamp(_ x: Vector, top: Vector) -> Vector
     /// An integral value in `0...255` as a byte.
     static func byte(_ x: Self) -> UInt8
+    /// Lane-wise minimum and maximum (of non-NaN values).
+    static func lowest(_ a: Vector, _ b: Vector) -> Vector
+    static func highest(_ a: Vector, _ b: Vector) -> Vector
 }
 
 extension Float: LDLQScalar {
@@ -29,6 +32,12 @@ extension Float: LDLQScalar {
 
     @inline(__always)
     static func byte(_ x: Float) -> UInt8 { UInt8(truncatingIfNeeded: Int32(x)) }
+
+    @inline(__always)
+    static func lowest(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func highest(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
 }
 
 extension Double: LDLQScalar {
@@ -44,6 +53,12 @@ extension Double: LDLQScalar {
 
     @inline(__always)
     static func byte(_ x: Double) -> UInt8 { UInt8(truncatingIfNeeded: Int32(x)) }
+
+    @inline(__always)
+    static func lowest(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func highest(_ a: SIMD4<Double>, _ b: SIMD4<Double>) -> SIMD4<Double> { a.replacing(with: b, where: b .> a) }
 }
 
 extension LDLQScalar {
@@ -70,6 +85,30 @@ extension LDLQScalar {
         var scalar: Self = 0
         for i in (vectors * width)..<values.count { scalar += values[i] * 0 }
         return scalar == 0 && probe == Vector(repeating: 0)
+    }
+
+    /// The smallest and largest of `values` (non-empty, no NaN), a vector at a time.
+    static func extremes(_ values: UnsafeBufferPointer<Self>) -> (Self, Self) {
+        guard let base = values.baseAddress, values.count >= Vector.scalarCount else {
+            return (values.min() ?? 0, values.max() ?? 0)
+        }
+        let width = Vector.scalarCount, vectors = values.count / width
+        var low = load(base, vector: 0), high = low
+        for v in 1..<vectors {
+            let x = load(base, vector: v)
+            low = lowest(low, x)
+            high = highest(high, x)
+        }
+        var minimum = low[0], maximum = high[0]
+        for i in 1..<width {
+            minimum = Swift.min(minimum, low[i])
+            maximum = Swift.max(maximum, high[i])
+        }
+        for i in (vectors * width)..<values.count {
+            minimum = Swift.min(minimum, values[i])
+            maximum = Swift.max(maximum, values[i])
+        }
+        return (minimum, maximum)
     }
 
     /// `w += Σ_{k < count} ē_k·u_k` over one row tile (`tileLanes` values at `w`), with `ē_k`
