@@ -13,6 +13,8 @@ struct GPTQQuantizerTests {
         GPTQParameters(bits: 3, groupSize: 32, actOrder: true),
         GPTQParameters(bits: 3, groupSize: 32, actOrder: true, staticGroups: true),
         GPTQParameters(bits: 2, actOrder: true, blockSize: 16),
+        GPTQParameters(bits: 3, groupSize: 32, actOrder: true, precision: .float64),
+        GPTQParameters(bits: 4, groupSize: 32, blockSize: 40, precision: .float64),
     ]
 
     @Test(arguments: settings)

@@ -1,4 +1,3 @@
-import Dispatch
 import QZooCore
 import QZooMath
 
@@ -80,6 +79,7 @@ final class GPTQLoop<T: LDLQScalar>: @unchecked Sendable {
         tiles >= 8 && columns >= 512 ? Swift.max(1, Swift.min(BLAS.threadCount, tiles / 4)) : 1
     }
 
+    /// One worker's share of a block: its row tiles in order, with its own scratch buffers.
     private func roundTiles(_ tiles: Range<Int>, block: Range<Int>) throws -> (scaledError: Double, delta: Double) {
         let scratch = LDLQTileScratch<T>(columns: block.count)
         defer { scratch.deallocate() }

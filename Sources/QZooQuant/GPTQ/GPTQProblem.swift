@@ -28,22 +28,18 @@ struct GPTQProblem<T: LDLQScalar> {
         self.hessian = hessian
         let dead = (0..<columns).map { T(hessian[$0 * columns + $0]) == 0 }
         self.dead = dead
-        var values = weight
         if let size = parameters.groupSize {
             groups = GroupGrid(rows: rows, count: (columns + size - 1) / size)
         } else {
             groups = GroupGrid(rows: rows, count: 1)
             try groups.set(0, RowParameters(rows: rows, columns: 0..<columns, grid: grid) { c, r in weight[r * columns + c] })
         }
-        // Inputs that never fire carry no information: W[:, d] = 0 (and H[d, d] = 1, see `HessianSource`).
-        for c in 0..<columns where dead[c] {
-            for r in 0..<rows { values[r * columns + c] = 0 }
-        }
+        // Inputs that never fire carry no information: W[:, d] = 0 (and H[d, d] = 1, see
+        // `HessianSource`) from here on, as in the reference (after the per-channel fit).
         if let size = parameters.groupSize, parameters.staticGroups {
-            let zeroed = values
             for (g, start) in stride(from: 0, to: columns, by: size).enumerated() {
                 try groups.set(g, RowParameters(rows: rows, columns: start ..< Swift.min(start + size, columns), grid: grid) { c, r in
-                    zeroed[r * columns + c]
+                    dead[c] ? 0 : weight[r * columns + c]
                 })
             }
         }
@@ -55,7 +51,10 @@ struct GPTQProblem<T: LDLQScalar> {
         let order = order
         self.weight = [T](unsafeUninitializedCapacity: rows * columns) { buffer, initialized in
             for r in 0..<rows {
-                for j in 0..<columns { buffer[r * columns + j] = T(values[r * columns + order[j]]) }
+                for j in 0..<columns {
+                    let c = order[j]
+                    buffer[r * columns + j] = dead[c] ? 0 : T(weight[r * columns + c])
+                }
             }
             initialized = rows * columns
         }
