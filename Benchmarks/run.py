@@ -14,6 +14,8 @@ from safetensors.numpy import load_file
 
 HERE = pathlib.Path(__file__).resolve().parent
 MODEL = pathlib.Path(os.environ["QZOO_MODEL_DIR"]) / "model.safetensors"
+sys.path.insert(0, str(HERE.parent / "Tests" / "interop"))
+import bench_gptq_numpy  # noqa: E402  (the numpy transcription of the reference GPTQ and its timing)
 
 
 def timed(fn, repeat=10):
@@ -106,8 +108,36 @@ def bundle_comparison(repeat=5):
         print(f"  speed ratio (zstd CLI time / qzoo time): {reference / mine:.2f}x")
 
 
+def gptq_comparison(repeat=3, reference_repeat=2):
+    """GPTQ w4 g128, qzoo against the numpy transcription of the reference (Tests/interop/
+    gptq_reference.py) on the same files in the same run: MiniLM's 36 encoder linears with the
+    Hessians `qzoo calibrate` measures on the built-in corpus, and one synthetic 4096×4096 layer
+    with a seeded random SPD Hessian. qzoo's time is `qzoo bench gptq` (the rounding only, inputs
+    already in memory, best of `repeat`); numpy's is fasterquant over the same weights (best of
+    `reference_repeat`). GFLOP/s counts 2n³/3 + rows·n·(n−1) per [rows × n] weight."""
+    qzoo = os.environ["QZOO_BIN"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        subprocess.run([qzoo, "calibrate", str(MODEL.parent), "-o", str(tmp / "calib.safetensors")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workloads = [("MiniLM, 36 encoder linears", MODEL, tmp / "calib.safetensors"),
+                     ("one 4096×4096 layer", *bench_gptq_numpy.write_synthetic(tmp, 4096))]
+        print(f"GPTQ w4 g128, qzoo vs the numpy transcription of the reference (load average {os.getloadavg()[0]:.1f}):")
+        for label, checkpoint, calibration in workloads:
+            out = subprocess.run([qzoo, "bench", "gptq", str(checkpoint), "--calibration", str(calibration),
+                                  "--repeat", str(repeat), "--json"], check=True, capture_output=True, text=True).stdout
+            ours = json.loads(out)
+            problems = bench_gptq_numpy.load_problems(checkpoint, calibration)
+            reference = bench_gptq_numpy.best_seconds(problems, reference_repeat)
+            mine = ours["best_seconds"]
+            print(f"  {label}: qzoo {mine:.3f} s ({ours['gflops']:.1f} GFLOP/s of {ours['gflop']:.2f} GFLOP, "
+                  f"{ours['fraction_of_sgemm']:.2f} of this run's sgemm {ours['sgemm_gflops']:.1f} GFLOP/s), "
+                  f"numpy {reference:.3f} s, speed ratio (numpy time / qzoo time) {reference / mine:.1f}x")
+
+
 def main():
     forward_benchmark()
+    gptq_comparison()
     bundle_comparison()
     ours = qzoo_results()
     rows = []

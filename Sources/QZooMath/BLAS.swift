@@ -1,5 +1,6 @@
 import COpenBLAS
 import QZooCore
+import Synchronization
 
 /// Checked entry points to OpenBLAS for row-major matrices.
 ///
@@ -58,6 +59,28 @@ public enum BLAS {
 
     /// The number of threads OpenBLAS uses (from `OPENBLAS_NUM_THREADS` or the core count).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body` with OpenBLAS on one thread, for work already spread one task per core, where
+    /// OpenBLAS's own threads would only contend with the other tasks. The setting is
+    /// process-wide: overlapping calls share it, and the last one to finish restores the count.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        singleThreadScope.withLock { state in
+            if state.depth == 0 {
+                state.saved = openblas_get_num_threads()
+                openblas_set_num_threads(1)
+            }
+            state.depth += 1
+        }
+        defer {
+            singleThreadScope.withLock { state in
+                state.depth -= 1
+                if state.depth == 0 { openblas_set_num_threads(state.saved) }
+            }
+        }
+        return try body()
+    }
+
+    private static let singleThreadScope = Mutex<(depth: Int, saved: Int32)>((0, 1))
 
     static func checkOperand(_ name: String, _ count: Int, rows: Int, columns: Int, stride: Int) throws {
         guard rows >= 0, columns >= 0, stride >= max(columns, 1) else {

@@ -3,6 +3,8 @@ import QZooModels
 import QZooQuant
 
 /// A method that rounds each weight against its layer's input statistics (GPTQ; QuIP#'s LDLQ).
+/// Weights run in parallel largest first, sized by GPTQ's cost (a factorisation and an LDLQ
+/// sweep, which every such method performs).
 public protocol CalibratedQuantizer: Sendable {
     /// The method's name in progress lines.
     var methodName: String { get }
@@ -22,7 +24,7 @@ extension GPTQQuantizer: CalibratedQuantizer {
 public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, statistics: CalibrationSet,
                                selection: WeightSelection) throws -> CheckpointQuantization {
     let (jobs, ineligible) = selectWeights(source, selection: selection)
-    let weights = try parallelMap(count: jobs.count) { index in
+    let weights = try parallelMapLargestFirst(count: jobs.count, cost: { GPTQQuantizer.cost(of: jobs[$0].tensor) }) { index in
         let (name, tensor) = jobs[index]
         guard let layer = statistics.layers[name] else {
             throw QZooError(.invalidArgument, "the calibration statistics have no entry for this weight; calibrate this model or exclude it", tensor: name)
@@ -43,7 +45,7 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
     let driver = SequentialCalibration(model: model, run: run)
     try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
         progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount), \(names.count) weights")
-        let weights = try parallelMap(count: names.count) { i in
+        let weights = try parallelMapLargestFirst(count: names.count, cost: { tensors[names[$0]].map(GPTQQuantizer.cost) ?? 0 }) { i in
             guard let tensor = tensors[names[i]], let layer = statistics.layers[names[i]] else {
                 throw QZooError(.invalidArgument, "calibration measured no input for this layer", tensor: names[i])
             }

@@ -1,4 +1,5 @@
 import Dispatch
+import QZooMath
 
 /// `body(0) … body(count − 1)` on all cores, results in index order.
 ///
@@ -11,6 +12,24 @@ public func parallelMap<T>(count: Int, _ body: @Sendable (Int) throws -> T) thro
         slots.store(Result { try body(index) }, at: index)
     }
     return try slots.values()
+}
+
+/// `parallelMap` for independent BLAS-heavy tasks of unequal size (the weights of a model):
+/// started largest `cost` first so the cores finish together, each task with single-threaded
+/// BLAS when there are several (one task per core beats OpenBLAS pools contending for the same
+/// cores). A single task keeps every BLAS thread. Results in index order.
+public func parallelMapLargestFirst<T>(count: Int, cost: (Int) -> Double, _ body: @Sendable (Int) throws -> T) throws -> [T] {
+    guard count > 1 else { return try parallelMap(count: count, body) }
+    let order = largestFirst(count: count, cost: cost)
+    let results = try BLAS.singleThreaded { try parallelMap(count: count) { try body(order[$0]) } }
+    var inOrder = results
+    for (position, index) in order.enumerated() { inOrder[index] = results[position] }
+    return inOrder
+}
+
+/// `0 ..< count` by decreasing `cost`, ties in index order.
+func largestFirst(count: Int, cost: (Int) -> Double) -> [Int] {
+    (0..<count).sorted { cost($0) > cost($1) || (cost($0) == cost($1) && $0 < $1) }
 }
 
 /// Preallocated result storage: iteration `i` writes only slot `i`, and slots are read only

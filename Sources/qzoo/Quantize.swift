@@ -39,7 +39,8 @@ struct Quantize: ParsableCommand {
             --static-groups (group scales fitted before any update, so act-order needs no stored \
             permutation), --damp (λ = damp · mean diag H, retried at 10× and 100× if H does not \
             factor; a weight that still fails is rounded to nearest and reported with damping \
-            'rtn'), --block-size (columns per lazy update). The table then also shows the \
+            'rtn'), --block-size (columns per lazy update), --gptq-precision f64 (float64 \
+            factorisation and error feedback instead of the reference's float32). The table then also shows the \
             relative proxy loss tr(ΔW H ΔWᵀ)/tr(W H Wᵀ) and the damping used.
 
             OUT is a .qpack file (qzoo's packed container) or a .qdq.json file (ONNX-style \
@@ -97,6 +98,9 @@ struct Quantize: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "GPTQ with on-the-fly calibration: measure each layer after quantizing the layers before it.")
     var sequential = true
 
+    @Option(help: ArgumentHelp("GPTQ: precision of the factorisation and error feedback, f32 (the reference's) or f64.", valueName: "precision"))
+    var gptqPrecision: GPTQPrecision = .float32
+
     @OptionGroup var runOptions: RunOptionsGroup
 
     @Option(name: .customLong("include"), help: ArgumentHelp("Quantize tensors whose name matches REGEX instead of the default linear weights (repeatable).", valueName: "regex"))
@@ -122,14 +126,14 @@ struct Quantize: ParsableCommand {
             guard !clipSearch else { throw ValidationError("--clip-search is an RTN option; GPTQ fits its ranges itself") }
             guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
             try gptqParameters().validate()
-        } else if calibration != nil || data != nil || actOrder || staticGroups {
-            throw ValidationError("--calibration, --data, --act-order and --static-groups apply to --method gptq")
+        } else if calibration != nil || data != nil || actOrder || staticGroups || gptqPrecision != .float32 {
+            throw ValidationError("--calibration, --data, --act-order, --static-groups and --gptq-precision apply to --method gptq")
         }
     }
 
     func gptqParameters() -> GPTQParameters {
         GPTQParameters(bits: bits, groupSize: groupSize, symmetric: sym, actOrder: actOrder, staticGroups: staticGroups,
-                       damp: damp, blockSize: blockSize, sequential: sequential)
+                       damp: damp, blockSize: blockSize, sequential: sequential, precision: gptqPrecision)
     }
 
     /// OUT's format from its extension; dense-only formats cannot hold quantized weights.
@@ -197,3 +201,5 @@ enum QuantizationMethod: String, ExpressibleByArgument, CaseIterable {
     case rtn
     case gptq
 }
+
+extension GPTQPrecision: ExpressibleByArgument {}

@@ -35,7 +35,7 @@ struct RealModelGPTQTests {
         let rtn = try RTNQuantizer(grid: parameters.grid)
         let jobs = try calibration.order.map { name in (name, try #require(checkpoint.tensors[name]), try #require(calibration.layers[name]?.hessian)) }
         let start = MonotonicClock.seconds()
-        let results = try parallelMap(count: jobs.count) { try gptq.quantize(jobs[$0].1, hessian: jobs[$0].2) }
+        let results = try parallelMapLargestFirst(count: jobs.count, cost: { GPTQQuantizer.cost(of: jobs[$0].1) }) { try gptq.quantize(jobs[$0].1, hessian: jobs[$0].2) }
         let seconds = MonotonicClock.seconds() - start
         print("MiniLM GPTQ w\(bits) g128\(actOrder ? " act-order" : ""): 36 linears in \(String(format: "%.3f", seconds)) s")
         for ((name, weight, hessian), result) in zip(jobs, results) {

@@ -13,6 +13,8 @@ struct GPTQQuantizerTests {
         GPTQParameters(bits: 3, groupSize: 32, actOrder: true),
         GPTQParameters(bits: 3, groupSize: 32, actOrder: true, staticGroups: true),
         GPTQParameters(bits: 2, actOrder: true, blockSize: 16),
+        GPTQParameters(bits: 3, groupSize: 32, actOrder: true, precision: .float64),
+        GPTQParameters(bits: 4, groupSize: 32, blockSize: 40, precision: .float64),
     ]
 
     @Test(arguments: settings)
@@ -89,19 +91,23 @@ struct GPTQQuantizerTests {
         #expect(throws: QZooError.self) { try quantizer.quantize(weight, hessian: hessian) }
     }
 
-    @Test func inverseUpperCholeskyInvertsTheHessian() throws {
+    /// `U` upper with a positive diagonal and `U·(H + λI)·Uᵀ = I`, i.e. `(H + λI)⁻¹ = UᵀU`.
+    @Test func factorInvertsTheDampedHessian() throws {
         let n = 40
         let hessian = GPTQTestProblems.hessian(columns: n, tokens: 200, seed: 2)
-        let upper = try #require(try hessian.withUnsafeBufferPointer { try LAPACK.inverseUpperCholesky($0, n: n) })
+        let factor = try LDLQFactor<Double>(hessian: hessian, n: n, order: nil, dead: [Bool](repeating: false, count: n), damp: 0.01)
+        let lambda = try #require(factor.damping)
+        let u = { (i: Int, j: Int) in factor.upper[i + j * n] }
         for i in 0..<n {
-            for j in 0..<i { #expect(upper[i * n + j] == 0) }
-            #expect(upper[i * n + i] > 0)
+            for j in 0..<i { #expect(u(i, j) == 0) }
+            #expect(u(i, i) > 0 && factor.diagonal[i] == u(i, i))
         }
-        // U·H·Uᵀ = I  ⇔  H⁻¹ = UᵀU.
         for i in 0..<n {
             for j in 0..<n {
                 var sum = 0.0
-                for a in 0..<n { for b in 0..<n { sum += upper[i * n + a] * hessian[a * n + b] * upper[j * n + b] } }
+                for a in 0..<n {
+                    for b in 0..<n { sum += u(i, a) * (hessian[a * n + b] + (a == b ? lambda : 0)) * u(j, b) }
+                }
                 #expect(abs(sum - (i == j ? 1 : 0)) < 1e-8)
             }
         }

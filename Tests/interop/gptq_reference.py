@@ -1,7 +1,9 @@
 """A numpy transcription of the reference GPTQ (IST-DASLab/gptq `gptq.py` `fasterquant` and
 `quant.py` `Quantizer`), kept in the test tooling to check qzoo's GPTQ against.
 
-Float32 throughout, as the reference runs. One deliberate difference, qzoo's documented grid
+Float32 throughout, as the reference runs (or float64 with dtype=np.float64, except the grid
+parameters, which are fitted in float32 as both qzoo and the reference store them). One
+deliberate difference, qzoo's documented grid
 convention (see AffineGrid / QuantizationRange): a symmetric range is always [-m, m] with
 m = max(|min|, max), also for rows with no negative value (the reference keeps [0, max] there).
 Act-order sorts with a stable sort (torch.argsort's order among equal diagonals is unspecified).
@@ -38,13 +40,20 @@ class Quantizer:
         return np.clip(np.round(x / self.scale[:, None]) + self.zero[:, None], 0, self.maxq)
 
     def quantize(self, x):
-        return (self.scale[:, None] * (self.codes(x) - self.zero[:, None])).astype(np.float32)
+        return (self.scale[:, None] * (self.codes(x) - self.zero[:, None])).astype(x.dtype)
+
+    def margin(self, x):
+        """How far x / scale lies from a rounding boundary (a half-integer), in grid steps."""
+        return np.abs(np.abs(x / self.scale[:, None] - np.floor(x / self.scale[:, None])) - 0.5)
 
 
-def fasterquant(W, H, bits, sym=False, blocksize=128, percdamp=0.01, groupsize=-1, actorder=False, static_groups=False):
-    """Returns (dequantized Q in original column order, sum of losses as the reference prints it)."""
-    W = W.astype(np.float32).copy()
-    H = H.astype(np.float32).copy()
+def fasterquant(W, H, bits, sym=False, blocksize=128, percdamp=0.01, groupsize=-1, actorder=False, static_groups=False,
+                dtype=np.float32, details=False):
+    """Returns (dequantized Q in original column order, sum of losses as the reference prints it);
+    with details=True also each weight's rounding margin (see Quantizer.margin, original column
+    order) and the loop's column order."""
+    W = W.astype(dtype).copy()
+    H = H.astype(dtype).copy()
     columns = W.shape[1]
     quantizer = Quantizer(bits, sym).find_params(W)
 
@@ -66,13 +75,14 @@ def fasterquant(W, H, bits, sym=False, blocksize=128, percdamp=0.01, groupsize=-
 
     Losses = np.zeros_like(W)
     Q = np.zeros_like(W)
+    Margins = np.zeros_like(W)
 
-    damp = np.float32(percdamp) * np.mean(np.diag(H), dtype=np.float32)
+    damp = dtype(percdamp) * np.mean(np.diag(H), dtype=dtype)
     H[np.arange(columns), np.arange(columns)] += damp
     L = np.linalg.cholesky(H)
-    Linv = np.linalg.inv(L).astype(np.float32)
-    Hinv = (Linv.T @ Linv).astype(np.float32)          # torch.cholesky_inverse
-    Hinv = np.linalg.cholesky(Hinv).T.astype(np.float32)  # cholesky(upper=True)
+    Linv = np.linalg.inv(L).astype(dtype)
+    Hinv = (Linv.T @ Linv).astype(dtype)          # torch.cholesky_inverse
+    Hinv = np.linalg.cholesky(Hinv).T.astype(dtype)  # cholesky(upper=True)
 
     for i1 in range(0, columns, blocksize):
         i2 = min(i1 + blocksize, columns)
@@ -95,15 +105,18 @@ def fasterquant(W, H, bits, sym=False, blocksize=128, percdamp=0.01, groupsize=-
                         idx = perm[idx]
                     quantizer = groups[idx // groupsize]
             q = quantizer.quantize(w[:, None])[:, 0]
+            Margins[:, i1 + i] = quantizer.margin(w[:, None])[:, 0]
             Q1[:, i] = q
             Losses1[:, i] = (w - q) ** 2 / d**2
             err1 = (w - q) / d
-            W1[:, i:] -= np.outer(err1, Hinv1[i, i:]).astype(np.float32)
+            W1[:, i:] -= np.outer(err1, Hinv1[i, i:]).astype(dtype)
             Err1[:, i] = err1
         Q[:, i1:i2] = Q1
         Losses[:, i1:i2] = Losses1 / 2
-        W[:, i2:] -= (Err1 @ Hinv[i1:i2, i2:]).astype(np.float32)
+        W[:, i2:] -= (Err1 @ Hinv[i1:i2, i2:]).astype(dtype)
 
     if actorder:
         Q = Q[:, invperm]
-    return Q, float(np.sum(Losses, dtype=np.float64))
+        Margins = Margins[:, invperm]
+    loss = float(np.sum(Losses, dtype=np.float64))
+    return (Q, loss, Margins, perm) if details else (Q, loss)

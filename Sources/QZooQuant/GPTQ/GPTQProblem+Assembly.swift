@@ -4,22 +4,7 @@ import QZooMath
 extension GPTQProblem {
     /// The stored tensor: codes and scales in original column order, except under
     /// `storesPermutation`, where they stay in loop order and a `columnPermutation` records it.
-    func assemble(codes loopCodes: [UInt8], loopGroups: [RowParameters], sourceDType: DType) throws -> QuantizedTensor {
-        var codes = [UInt8](repeating: 0, count: rows * columns)
-        for j in 0..<columns {
-            let stored = storesPermutation ? j : order[j]
-            for r in 0..<rows { codes[r * columns + stored] = loopCodes[j * rows + r] }
-        }
-        let groups: [RowParameters]
-        if let channelParameters { groups = [channelParameters] } else { groups = parameters.staticGroups ? staticGroups : loopGroups }
-        var scales = [Float](repeating: 0, count: rows * groups.count)
-        var zeros = [UInt8](repeating: 0, count: rows * groups.count)
-        for (g, group) in groups.enumerated() {
-            for r in 0..<rows {
-                scales[r * groups.count + g] = group.scales[r]
-                zeros[r * groups.count + g] = UInt8(group.zeros[r])
-            }
-        }
+    func assemble(codes: UnsafeBufferPointer<UInt8>, scales: [Float], zeros: [UInt8], sourceDType: DType) throws -> QuantizedTensor {
         let scaleShape = grid.granularity.scaleShape(rows: rows, columns: columns)
         let packed = BitPacking.pack(codes, bits: grid.bits)
         var transforms: [WeightTransform] = []
@@ -32,13 +17,5 @@ extension GPTQProblem {
             scales: Tensor(shape: scaleShape, floats: scales),
             zeroPoints: grid.symmetric ? nil : Tensor(dtype: .u8, shape: scaleShape, bytes: zeros),
             transforms: transforms, sourceDType: sourceDType)
-    }
-
-    /// `tr(ΔW H ΔWᵀ)` for the undamped Hessian (see `ProxyTrace`).
-    func proxyLoss(errorEnergy: Double, damping: Double?, quantized: QuantizedTensor) throws -> Double {
-        let reconstructed = try quantized.dequantize().floats()
-        let delta = zip(reconstructed, weight).map { $0 - $1 }
-        return try ProxyTrace.undamped(errorEnergy: errorEnergy, damping: damping, delta: delta, hessian: hessian,
-                                       rows: rows, columns: columns)
     }
 }

@@ -26,10 +26,17 @@ extension GPTQQuantizer {
             throw QZooError(.invalidArgument, "the calibration data has no Hessian '\(job.name).hessian' for this weight; "
                             + "calibrate this model or --exclude the tensor").inTensor(job.name)
         }
-        let weights = try parallelMap(count: jobs.count) { index in
+        let weights = try parallelMapLargestFirst(count: jobs.count, cost: { Self.cost(of: jobs[$0].tensor) }) { index in
             try quantizeWeight(name: jobs[index].name, jobs[index].tensor, hessian: hessians[jobs[index].name] ?? [])
         }
         return try assembleQuantization(source, weights, ineligible: ineligible)
+    }
+
+    /// The work of quantizing `weight` (0 for a tensor that is not a matrix), to schedule weights
+    /// largest first.
+    public static func cost(of weight: Tensor) -> Double {
+        guard let (rows, columns) = try? weight.weightMatrixShape() else { return 0 }
+        return floatingPointOperations(rows: rows, columns: columns)
     }
 
     /// `tr(W H Wᵀ)`, the layer's output energy on the calibration inputs (float32 product).

@@ -27,21 +27,35 @@ public struct GPTQQuantizer: Sendable {
 
     public var grid: AffineGrid { parameters.grid }
 
+    /// The floating-point operations GPTQ performs on a `[rows × columns]` weight: `2n³/3` to
+    /// factor the `n×n` Hessian (Cholesky and triangular inverse, `n = columns`) and
+    /// `rows·n·(n−1)` for the error feedback (a multiply-add per row for every column pair).
+    public static func floatingPointOperations(rows: Int, columns: Int) -> Double {
+        let n = Double(columns)
+        return 2 * n * n * n / 3 + Double(rows) * n * (n - 1)
+    }
+
     /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major,
     /// e.g. `XᵀX/n`; its overall scale does not matter).
     public func quantize(_ weight: Tensor, hessian: [Double]) throws -> GPTQResult {
         let (rows, columns) = try weight.weightMatrixShape()
         let values = weight.floats()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if !values.withUnsafeBufferPointer(Float.allFinite), let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
         }
         guard hessian.count == columns * columns else {
             throw QZooError(.invalidArgument, "the Hessian has \(hessian.count) elements; a weight with \(columns) inputs needs \(columns)×\(columns)")
         }
-        if let bad = hessian.firstIndex(where: { !$0.isFinite }) {
+        if !hessian.withUnsafeBufferPointer(Double.allFinite), let bad = hessian.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("the Hessian holds \(hessian[bad]) at [\(bad / columns), \(bad % columns)]")
         }
-        var problem = try GPTQProblem(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
-        return try problem.solve(sourceDType: weight.dtype)
+        switch parameters.precision {
+        case .float32:
+            return try GPTQProblem<Float>(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
+                .solve(sourceDType: weight.dtype)
+        case .float64:
+            return try GPTQProblem<Double>(weight: values, rows: rows, columns: columns, hessian: hessian, parameters: parameters)
+                .solve(sourceDType: weight.dtype)
+        }
     }
 }

@@ -4,17 +4,18 @@ import QZooMath
 ///
 /// The loop's squared scaled errors sum to the *damped* trace exactly (`ΔW = E·U` and
 /// `U (H+λI) Uᵀ = I`), so subtracting `λ‖ΔW‖²` gives it without an `O(rows·columns²)` product;
-/// only the plain-rounding fallback (no factor, `damping` nil) pays for one.
+/// only the plain-rounding fallback (no factor, no damping) pays for one.
 enum ProxyTrace {
-    /// `delta` is `Ŵ − W` row-major `[rows × columns]`; `hessian` the `columns²` matrix the
-    /// loop was prepared from (dead diagonal entries, whose columns of `delta` are 0, do not matter).
-    static func undamped(errorEnergy: Double, damping: Double?, delta: [Float], hessian: [Float],
-                         rows: Int, columns: Int) throws -> Double {
-        if let damping {
-            let deltaEnergy = delta.reduce(0.0) { $0 + Double($1) * Double($1) }
-            return Swift.max(0, errorEnergy - damping * deltaEnergy)
-        }
-        var product = [Float](repeating: 0, count: rows * columns)
+    /// From the loop's `Σ e²` and `‖ΔW‖²` and the damping `λ` it factored with.
+    static func undamped(errorEnergy: Double, damping: Double, deltaEnergy: Double) -> Double {
+        Swift.max(0, errorEnergy - damping * deltaEnergy)
+    }
+
+    /// Directly, in float64: `candidate` and `weight` are row-major `[rows × columns]`, `hessian`
+    /// the `columns²` matrix as given (dead inputs' diagonal does not matter: `ΔW` is 0 there).
+    static func direct(candidate: [Float], weight: [Float], hessian: [Double], rows: Int, columns: Int) throws -> Double {
+        let delta = zip(candidate, weight).map { Double($0) - Double($1) }
+        var product = [Double](repeating: 0, count: rows * columns)
         try delta.withUnsafeBufferPointer { a in
             try hessian.withUnsafeBufferPointer { h in
                 try product.withUnsafeMutableBufferPointer { c in
@@ -22,6 +23,6 @@ enum ProxyTrace {
                 }
             }
         }
-        return zip(product, delta).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        return zip(product, delta).reduce(0.0) { $0 + $1.0 * $1.1 }
     }
 }
