@@ -80,11 +80,11 @@ import QZooTestSupport
     @Test func extractWritesEveryMemberAndRefusesAnExistingDirectory() throws {
         try TemporaryDirectory.use { directory in
             let path = try Self.build(in: directory, threads: 2)
-            try BundleExtractor.extract(path: path, to: directory + "/x")
+            _ = try BundleExtractor.extract(path: path, to: directory + "/x")
             #expect(try TestFiles.read(directory + "/x/weights.bin") == TestFiles.read(directory + "/weights.bin"))
             #expect(try listDirectory(directory + "/x") == ["config.json", "manifest.json", "pipeline.yaml", "weights.bin"])
             expectQZooError(.invalidArgument, containing: "already exists") {
-                try BundleExtractor.extract(path: path, to: directory + "/x")
+                _ = try BundleExtractor.extract(path: path, to: directory + "/x")
             }
         }
     }
