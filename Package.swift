@@ -52,7 +52,7 @@ let package = Package(
             swiftSettings: cpuFlags),
         .target(
             name: "QZooPipeline",
-            dependencies: ["QZooCore", "QZooQuant", "QZooFormats", .product(name: "Yams", package: "Yams")],
+            dependencies: ["QZooCore", "QZooQuant", "QZooFormats", "QZooModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: cpuFlags),
         .executableTarget(
             name: "qzoo",

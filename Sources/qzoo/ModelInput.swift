@@ -16,7 +16,7 @@ struct ModelInput {
     let path: String
     /// Where config.json and the tokenizer files are looked up.
     let directory: String
-    let checkpoint: Checkpoint
+    var checkpoint: Checkpoint
     let architecture: BertArchitecture
     /// Keeps an unpacked bundle's files (tokenizer, config) alive while the model is in use.
     var bundle: UnpackedBundle?
