@@ -16,11 +16,25 @@ enum AWQRounding {
     /// One run fitted to its min..max (widened to contain 0) and rounded, ties to even.
     @inline(__always)
     static func roundTrip(_ run: UnsafeMutableBufferPointer<Float>, grid: AffineGrid) throws {
-        let parameters = try AffineParameters(fitting: QuantizationRange(of: UnsafeBufferPointer(run), symmetric: grid.symmetric), grid: grid)
+        let (minimum, maximum) = extremes(run)
+        let parameters = try AffineParameters(fitting: QuantizationRange(minimum: minimum, maximum: maximum, symmetric: grid.symmetric), grid: grid)
         let (scale, zero, top) = (parameters.scale, Float(parameters.zeroPoint), Float(grid.maxCode))
         for i in run.indices {
             let q = AffineParameters.clamp((run[i] / scale).rounded(.toNearestOrEven) + zero, top: top)
             run[i] = (q - zero) * scale
         }
+    }
+
+    /// Smallest and largest element in branch-free comparisons the compiler vectorizes (the
+    /// searches call this for every run of every candidate).
+    @inline(__always)
+    static func extremes(_ run: UnsafeMutableBufferPointer<Float>) -> (Float, Float) {
+        guard var low = run.first else { return (0, 0) }
+        var high = low
+        for value in run {
+            low = value < low ? value : low
+            high = value > high ? value : high
+        }
+        return (low, high)
     }
 }

@@ -75,23 +75,37 @@ public struct AWQScaleSearch: Sendable {
         return s.map { Float($0) }
     }
 
-    /// `delta = Q(W·diag(s))·diag(1/s) − W`.
+    /// `delta = Q(W·diag(s))·diag(1/s) − W`, rows split across the cores (the syrk that
+    /// follows is BLAS-threaded; this part would otherwise run on one core).
     static func roundingError(_ weight: [Float], rows: Int, columns: Int, scales: [Float], grid: AffineGrid,
                               into delta: inout [Float]) throws {
+        let parts = min(2, rows)
         try delta.withUnsafeMutableBufferPointer { d in
-            weight.withUnsafeBufferPointer { w in
-                for r in 0..<rows {
-                    let row = r * columns
-                    for c in 0..<columns { d[row + c] = w[row + c] * scales[c] }
+            nonisolated(unsafe) let out = d
+            try weight.withUnsafeBufferPointer { w in
+                try scales.withUnsafeBufferPointer { s in
+                    nonisolated(unsafe) let (weights, factors) = (w, s)
+                    _ = try parallelMap(count: parts) { part in
+                        let range = part * rows / parts ..< (part + 1) * rows / parts
+                        try roundingError(weights, rows: range, columns: columns, scales: factors, grid: grid, into: out)
+                    }
                 }
             }
-            try AWQRounding.roundTrip(d, rows: rows, columns: columns, grid: grid)
-            weight.withUnsafeBufferPointer { w in
-                for r in 0..<rows {
-                    let row = r * columns
-                    for c in 0..<columns { d[row + c] = d[row + c] / scales[c] - w[row + c] }
-                }
-            }
+        }
+    }
+
+    static func roundingError(_ w: UnsafeBufferPointer<Float>, rows: Range<Int>, columns: Int, scales s: UnsafeBufferPointer<Float>,
+                              grid: AffineGrid, into d: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = d.baseAddress else { return }
+        for r in rows {
+            let row = r * columns
+            for c in 0..<columns { d[row + c] = w[row + c] * s[c] }
+        }
+        let block = UnsafeMutableBufferPointer(start: base + rows.lowerBound * columns, count: rows.count * columns)
+        try AWQRounding.roundTrip(block, rows: rows.count, columns: columns, grid: grid)
+        for r in rows {
+            let row = r * columns
+            for c in 0..<columns { d[row + c] = d[row + c] / s[c] - w[row + c] }
         }
     }
 
