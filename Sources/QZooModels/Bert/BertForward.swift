@@ -7,8 +7,8 @@ import QZooMath
 /// every use is with a concrete `T` inside this module, which the optimiser specialises (a
 /// generic public entry point would run unspecialised, an order of magnitude slower).
 struct BertForward<T: BLASScalar>: Sendable {
-    /// Receives the input of each scale group: `(group, rows × columns values, rows, columns)`.
-    typealias Observe = (Int, UnsafeBufferPointer<T>, Int, Int) throws -> Void
+    /// Receives the input of each scale group: `(stage, group, rows × columns values, rows, columns)`.
+    typealias Observe = (InputStage, Int, UnsafeBufferPointer<T>, Int, Int) throws -> Void
 
     let config: BertConfig
     let weights: BertWeights<T>
@@ -78,16 +78,14 @@ struct BertForward<T: BLASScalar>: Sendable {
         var hidden = [T](repeating: 0, count: rows * ffn)
         var output = [T](repeating: 0, count: rows * h)
         try x.withUnsafeBufferPointer { x in
-            try prepared(weights.inputs[0], x, rows: rows, columns: h) { input in
-                try observe(group, input, rows, h)
+            try prepared(weights.inputs[0], group, x, rows: rows, columns: h, observe: observe) { input in
                 try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
             }
             try qkv.withUnsafeBufferPointer { qkv in
                 try context.withUnsafeMutableBufferPointer { try attention(qkv, batch, into: $0) }
             }
             try context.withUnsafeBufferPointer { context in
-                try prepared(weights.inputs[1], context, rows: rows, columns: h) { input in
-                    try observe(group + 1, input, rows, h)
+                try prepared(weights.inputs[1], group + 1, context, rows: rows, columns: h, observe: observe) { input in
                     try attended.withUnsafeMutableBufferPointer {
                         try EncoderKernels.linear(input, rows: rows, dense: weights.attentionOutput, residual: x, into: $0, profile: &profile)
                         EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
@@ -96,16 +94,14 @@ struct BertForward<T: BLASScalar>: Sendable {
             }
         }
         try attended.withUnsafeBufferPointer { attended in
-            try prepared(weights.inputs[2], attended, rows: rows, columns: h) { input in
-                try observe(group + 2, input, rows, h)
+            try prepared(weights.inputs[2], group + 2, attended, rows: rows, columns: h, observe: observe) { input in
                 try hidden.withUnsafeMutableBufferPointer {
                     try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, into: $0, profile: &profile)
                     EncoderKernels.gelu($0)
                 }
             }
             try hidden.withUnsafeBufferPointer { hidden in
-                try prepared(weights.inputs[3], hidden, rows: rows, columns: ffn) { input in
-                    try observe(group + 3, input, rows, ffn)
+                try prepared(weights.inputs[3], group + 3, hidden, rows: rows, columns: ffn, observe: observe) { input in
                     try output.withUnsafeMutableBufferPointer {
                         try EncoderKernels.linear(input, rows: rows, dense: weights.output, residual: attended, into: $0, profile: &profile)
                         EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
@@ -116,11 +112,16 @@ struct BertForward<T: BLASScalar>: Sendable {
         return output
     }
 
-    /// Calls `body` with `x` itself, or with a copy multiplied column-wise by the group's
-    /// multiplier and passed through its activation quantization.
-    func prepared(_ treatment: BertWeights<T>.GroupInput, _ x: UnsafeBufferPointer<T>, rows: Int, columns: Int,
-                  _ body: (UnsafeBufferPointer<T>) throws -> Void) throws {
-        guard !treatment.isIdentity else { return try body(x) }
+    /// Shows `x` to the observer, then calls `body` (after showing it too) with `x` itself, or
+    /// with a copy multiplied column-wise by the group's multiplier and passed through its
+    /// activation quantization.
+    func prepared(_ treatment: BertWeights<T>.GroupInput, _ group: Int, _ x: UnsafeBufferPointer<T>, rows: Int, columns: Int,
+                  observe: Observe, _ body: (UnsafeBufferPointer<T>) throws -> Void) throws {
+        try observe(.untransformed, group, x, rows, columns)
+        guard !treatment.isIdentity else {
+            try observe(.consumed, group, x, rows, columns)
+            return try body(x)
+        }
         var copy = Array(x[0..<rows * columns])
         copy.withUnsafeMutableBufferPointer { values in
             if let multiplier = treatment.multiplier {
@@ -130,7 +131,10 @@ struct BertForward<T: BLASScalar>: Sendable {
             }
             treatment.activation?.simulate(values, rows: rows, columns: columns)
         }
-        try copy.withUnsafeBufferPointer { try body($0) }
+        try copy.withUnsafeBufferPointer { input in
+            try observe(.consumed, group, input, rows, columns)
+            try body(input)
+        }
     }
 
     /// Scaled dot-product attention of every head within every sequence; `qkv` rows are
