@@ -76,7 +76,7 @@ let package = Package(
             dependencies: ["QZooTestSupport", "QZooFormats", "QZooQuant", "QZooCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooPipelineTests", dependencies: ["QZooTestSupport", "QZooPipeline", "QZooFormats", "QZooQuant", "QZooCore"],
+            name: "QZooPipelineTests", dependencies: ["QZooTestSupport", "QZooPipeline", "QZooFormats", "QZooQuant", "QZooModels", "QZooCore"],
             swiftSettings: cpuFlags),
     ]
 )

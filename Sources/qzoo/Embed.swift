@@ -1,5 +1,6 @@
 import ArgumentParser
 import QZooCore
+import QZooPipeline
 import QZooFormats
 import QZooModels
 
@@ -79,7 +80,7 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         let input = try ModelInput.load(model)
-        let texts = try TextInput.load(data)
+        let texts = try TextCorpus.load(data)
         let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(precision.encoderPrecision),
                                             maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         var observer = InputRecorder(architecture: input.architecture, groups: recordInputs == nil ? [] : try recordedGroups(input.architecture))
