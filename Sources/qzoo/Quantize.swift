@@ -251,7 +251,7 @@ extension Quantize {
         let grid = AffineGrid(bits: bits, symmetric: sym, granularity: groupSize.map { .group(size: $0) } ?? .perChannel)
         do {
             if method == .awq || method == .smoothquant {
-                let flow = ActivationAwareQuantization(model: try ModelInput.load(input), texts: try TextInput.load(data).lines,
+                let flow = ActivationAwareQuantization(model: try ModelInput.load(input), texts: try TextCorpus.load(data).lines,
                                                        selection: try selection(), options: runOptions)
                 guard method == .awq else {
                     let weights = AffineGrid(bits: 8, symmetric: true, granularity: .perChannel)
