@@ -60,7 +60,8 @@ struct Quantize: ParsableCommand {
             where that lowers the output error. --duo-scaling divides by the weights' relative \
             magnitude as AutoAWQ does; --no-awq-clip skips the clip search. The weights are then \
             rounded to nearest, or with --then gptq quantized by GPTQ on the scaled model \
-            (sequential Hessians of the scaled inputs; GPTQ options apply). Default grid: \
+            (sequential Hessians of the scaled inputs; GPTQ options apply; the clip search is \
+            then off unless --awq-clip: on MiniLM w4 g128 it cost 0.0016 mean cosine). Default grid: \
             asymmetric, group 128.
 
             smoothquant (SmoothQuant, Xiao et al.) for W8A8: activations have outlier channels \
@@ -119,8 +120,8 @@ struct Quantize: ParsableCommand {
     @Flag(help: "AWQ: AutoAWQ's duo scaling (activation term divided by the weights' relative magnitude).")
     var duoScaling = false
 
-    @Flag(inversion: .prefixedNo, help: "AWQ: search each row's group clipping range after scaling (query and key excluded).")
-    var awqClip = true
+    @Flag(inversion: .prefixedNo, help: "AWQ: search each row's group clipping range after scaling, query and key excluded (default: on with round to nearest, off before GPTQ, which fits its own ranges).")
+    var awqClip: Bool?
 
     @Option(help: ArgumentHelp("SmoothQuant: migration strength alpha in [0, 1].", valueName: "alpha"))
     var alpha = 0.5
@@ -200,7 +201,7 @@ struct Quantize: ParsableCommand {
     }
 
     func awqParameters() -> AWQParameters {
-        AWQParameters(bits: bits, groupSize: groupSize, zeroPoint: !sym, nGrid: nGrid, duoScaling: duoScaling, clip: awqClip)
+        AWQParameters(bits: bits, groupSize: groupSize, zeroPoint: !sym, nGrid: nGrid, duoScaling: duoScaling, clip: awqClip ?? (then == nil))
     }
 
     func gptqParameters() -> GPTQParameters {
