@@ -26,12 +26,20 @@ struct ActivationAwareQuantization {
         return accumulator.result()
     }
 
+    /// Without --include, only the layers calibration reaches (the encoder's linears; a pooler
+    /// stays dense), as for GPTQ.
+    var effectiveSelection: WeightSelection {
+        var chosen = selection
+        if chosen.include.isEmpty { chosen.only = Set(model.architecture.scaleGroups.flatMap(\.consumers)) }
+        return chosen
+    }
+
     /// The linears the selection picks; every one must be an encoder linear (it needs statistics).
     func selectedLinears() throws -> Set<String> {
-        let (jobs, _) = selectWeights(model.checkpoint, selection: selection)
+        let (jobs, _) = selectWeights(model.checkpoint, selection: effectiveSelection)
         let linears = Set(model.architecture.linearLayers.map(\.name))
         if let outside = jobs.first(where: { !linears.contains($0.name) }) {
-            throw QZooError(.invalidArgument, "is not an encoder linear layer, so calibration gives it no statistics; --exclude it",
+            throw QZooError(.invalidArgument, "is not an encoder linear layer, so calibration gives it no statistics; leave it out of --include",
                             tensor: outside.name)
         }
         return Set(jobs.map(\.name))
@@ -60,7 +68,7 @@ struct ActivationAwareQuantization {
     func finish(_ transformed: Checkpoint, rtn: RTNQuantizer, gptq: GPTQQuantizer?) throws -> CheckpointQuantization {
         let start = MonotonicClock.seconds()
         defer { Terminal.note("\(gptq == nil ? "rtn" : "gptq"): \(Self.seconds(MonotonicClock.seconds() - start))") }
-        guard let gptq else { return try quantizeCheckpoint(transformed, with: rtn, selection: selection) }
+        guard let gptq else { return try quantizeCheckpoint(transformed, with: rtn, selection: effectiveSelection) }
         var scaled = model
         scaled.checkpoint = transformed
         return try GPTQCalibration(quantizer: gptq, selection: selection).calibratingOnTheFly(model: scaled, texts: texts, options: options)

@@ -54,11 +54,10 @@ public struct AWQScaleSearch: Sendable {
                 best = AWQScaleChoice(scales: s, ratio: ratio, loss: loss, unscaledLoss: unscaled)
             }
         }
-        guard var choice = best else {
+        guard let best else {
             throw QZooError.malformed("awq: every ratio gave a non-finite loss (the weights or statistics are degenerate)")
         }
-        choice.unscaledLoss = unscaled
-        return choice
+        return best
     }
 
     /// The candidate scales for one ratio, normalised so that `max · min = 1`; non-finite

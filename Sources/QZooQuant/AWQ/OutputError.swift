@@ -28,7 +28,7 @@ struct OutputError {
                 for i in 0..<n {
                     let row = i * n
                     var off: Float = 0
-                    for j in (i + 1)..<max(i + 1, n) { off += h[row + j] * g[row + j] }
+                    for j in (i + 1)..<n { off += h[row + j] * g[row + j] }
                     total += Double(h[row + i] * g[row + i]) + 2 * Double(off)
                 }
                 return total
