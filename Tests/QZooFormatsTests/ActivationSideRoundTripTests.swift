@@ -80,4 +80,47 @@ import QZooTestSupport
             }
         }
     }
+
+    /// The fixture as qpack bytes, the index of the dense weight with a pending scale, and the
+    /// QZooError a reader gives for `edit` applied to the index.
+    static func qpackError(_ edit: (JSONValue, Int) -> JSONValue) throws -> QZooError? {
+        try TemporaryDirectory.use { directory in
+            let path = directory + "/m.qpack"
+            try CheckpointIO.write(try checkpoint(), to: path, format: .qpack)
+            let bytes = try TestFiles.read(path)
+            let (index, _) = try QPackSurgery.split(bytes)
+            let records = index["tensors"]?.arrayValue ?? []
+            let key = try #require(records.firstIndex { $0["name"] == .string("a.key.weight") })
+            try TestFiles.write(try QPackSurgery.editIndex(bytes) { edit($0, key) }, to: path)
+            do {
+                _ = try CheckpointIO.read(path: path)
+                return nil
+            } catch let error as QZooError {
+                return error
+            }
+        }
+    }
+
+    @Test func qpackRejectsMalformedInputScalesAndActivations() throws {
+        let wrongShape = try Self.qpackError { index, key in
+            index.setting([.key("tensors"), .index(key), .key("input_scale")], "shape", to: .array([.int(10)]))
+        }
+        #expect(wrongShape?.code == .malformed && wrongShape?.tensor == "a.key.weight", "\(String(describing: wrongShape))")
+        let orphan = try Self.qpackError { index, _ in
+            index.editing([.key("activations")]) { object in
+                .object((object.objectMembers ?? []) + [(key: "missing.weight", value: .object([
+                    ("bits", .int(8)), ("signed", .bool(true)), ("scheme", .string("dynamic_per_token")),
+                ]))])
+            }
+        }
+        #expect(orphan?.code == .malformed && orphan?.tensor == "missing.weight", "\(String(describing: orphan))")
+        let badBits = try Self.qpackError { index, _ in
+            index.setting([.key("activations"), .key("a.query.weight")], "bits", to: .int(5))
+        }
+        #expect(badBits?.code == .malformed && badBits?.tensor == "a.query.weight", "\(String(describing: badBits))")
+        let unknownScheme = try Self.qpackError { index, _ in
+            index.setting([.key("activations"), .key("a.query.weight")], "scheme", to: .string("per_channel"))
+        }
+        #expect(unknownScheme?.code == .unsupported, "\(String(describing: unknownScheme))")
+    }
 }
