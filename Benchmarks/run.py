@@ -135,9 +135,50 @@ def gptq_comparison(repeat=3, reference_repeat=2):
                   f"numpy {reference:.3f} s, speed ratio (numpy time / qzoo time) {reference / mine:.1f}x")
 
 
+def awq_comparison(sentences=256, runs=2):
+    """AWQ's searches (scale + clip, MiniLM w4 g128): qzoo's time from its own report, against the
+    numpy transcription of llm-awq's search (Tests/interop/awq_reference.py) on the same
+    calibration sentences' cached layer inputs (recorded by `qzoo embed --record-inputs`; the
+    recording is not timed)."""
+    import re
+    sys.path.insert(0, str(HERE.parent / "Tests" / "interop"))
+    import awq_reference
+    qzoo = os.environ["QZOO_BIN"]
+    corpus = HERE.parent / "Sources" / "QZooModels" / "Resources" / "calibration-en.txt"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        text = tmp / "calib.txt"
+        text.write_text("\n".join([l for l in corpus.read_text().split("\n") if l.strip()][:sentences]) + "\n")
+        timings = []
+        for _ in range(runs):
+            log = subprocess.run([qzoo, "quantize", str(MODEL.parent), str(tmp / "w4.qpack"), "--method", "awq", "--bits", "4",
+                                  "--group-size", "128", "--exclude", "pooler", "--data", str(text), "--force"],
+                                 check=True, capture_output=True, text=True).stderr
+            scale = float(re.search(r"scale search ([0-9.]+) s", log).group(1))
+            clip = float(re.search(r"clip search ([0-9.]+) s", log).group(1))
+            rtn = float(re.search(r"rtn: ([0-9.]+) s", log).group(1))
+            timings.append((scale + clip, scale, clip, rtn))
+        total, scale, clip, rtn = min(timings)
+        weights = load_file(str(MODEL))
+        reference = 0.0
+        for layer in range(6):
+            subprocess.run([qzoo, "embed", str(MODEL.parent), "--data", str(text), "-o", str(tmp / "e.npy"), "--force",
+                            "--record-inputs", str(tmp / "in.safetensors"), "--record-layers", f"encoder[.]layer[.]{layer}[.]"],
+                           check=True, capture_output=True)
+            inputs = load_file(str(tmp / "in.safetensors"))
+            start = time.perf_counter()
+            awq_reference.awq_layer(weights, inputs, layer)
+            reference += time.perf_counter() - start
+        print(f"AWQ search, MiniLM w4 g128, {sentences} calibration sentences:")
+        print(f"  qzoo  scale search {scale:.3f} s + clip search {clip:.3f} s = {total:.3f} s (then RTN {rtn:.3f} s)")
+        print(f"  numpy transcription of llm-awq's search + clip: {reference:.3f} s")
+        print(f"  speed ratio (numpy time / qzoo time): {reference / total:.1f}x")
+
+
 def main():
     forward_benchmark()
     gptq_comparison()
+    awq_comparison()
     bundle_comparison()
     ours = qzoo_results()
     rows = []

@@ -46,7 +46,8 @@ public enum CheckpointIO {
         case .npz: checkpoint = try NpzArchive.read(path: path, voidDType: options.npyVoidDType)
         case .npyDirectory: checkpoint = try NpyDirectory.read(path: path, voidDType: options.npyVoidDType)
         case .qpack: checkpoint = try QPackReader.read(path: path)
-        case .qdqJSON: checkpoint = try QDQJSONReader.read(path: path).checkpoint
+        case .qdqJSON:
+            do { checkpoint = try QDQJSONReader.read(path: path).checkpointWithActivations() } catch let error as QZooError { throw error.inFile(path) }
         }
         return (checkpoint, format)
     }
@@ -55,6 +56,11 @@ public enum CheckpointIO {
         if !format.holdsQuantized, let name = checkpoint.quantized.keys.first {
             throw QZooError.unsupported("\(format.rawValue) holds dense tensors only; dequantize first (--dequantize)", file: path, tensor: name)
         }
+        if !format.holdsQuantized, let name = (checkpoint.inputScales.keys.sorted() + checkpoint.activations.keys.sorted()).first {
+            throw QZooError.unsupported("\(format.rawValue) cannot hold input scales or activation quantization; write .qpack or .qdq.json, "
+                                        + "or --dequantize to fold the scales into effective weights", file: path, tensor: name)
+        }
+        try checkpoint.validateActivationSide()
         guard options.reportProgress else { return try dispatch(checkpoint, to: path, format: format, options: options) }
         let stored = checkpoint.quantized.values.reduce(checkpoint.byteCount) { $0 + $1.codes.byteCount + $1.scales.byteCount }
         let progress = ProgressReporter(label: "writing \(path)", total: stored)
@@ -74,7 +80,10 @@ public enum CheckpointIO {
         case .npyDirectory: try NpyDirectory.write(checkpoint, to: path, overwrite: options.overwrite)
         case .npy: try NpyFile.writeCheckpoint(checkpoint, to: path, overwrite: options.overwrite)
         case .qpack: try QPackWriter.write(checkpoint, to: path, overwrite: options.overwrite)
-        case .qdqJSON: try QDQJSONWriter.write(QDQDocument(checkpoint: checkpoint), to: path, overwrite: options.overwrite)
+        case .qdqJSON:
+            do { try QDQJSONWriter.write(try QDQDocument(exporting: checkpoint), to: path, overwrite: options.overwrite) } catch let error as QZooError {
+                throw error.inFile(path)
+            }
         }
     }
 

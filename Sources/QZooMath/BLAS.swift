@@ -42,6 +42,18 @@ public enum BLAS {
                     1, cBase, try int32(n))
     }
 
+    /// The float32 `syrkTransposedUpper`: `C[n×n] = beta·C + alpha·Aᵀ·A` on the upper triangle.
+    public static func syrkTransposedUpper(
+        n: Int, k: Int, alpha: Float = 1, a: UnsafeBufferPointer<Float>, lda: Int,
+        beta: Float = 1, c: UnsafeMutableBufferPointer<Float>
+    ) throws {
+        try checkOperand("A", a.count, rows: k, columns: n, stride: lda)
+        try checkOperand("C", c.count, rows: n, columns: n, stride: n)
+        guard n > 0, k > 0, let aBase = a.baseAddress, let cBase = c.baseAddress else { return }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, try int32(n), try int32(k), alpha, aBase, try int32(lda),
+                    beta, cBase, try int32(n))
+    }
+
     /// Copies the upper triangle of the n×n row-major `matrix` into its lower triangle.
     public static func symmetrizeUpper(_ matrix: UnsafeMutableBufferPointer<Double>, n: Int) {
         guard matrix.count >= n * n else { return }

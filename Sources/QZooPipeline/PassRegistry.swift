@@ -12,6 +12,8 @@ public struct PassRegistry: Sendable {
         CalibratePass.self,
         RTNPass.self,
         GPTQPass.self,
+        AWQPass.self,
+        SmoothQuantPass.self,
         ExportPass.self,
         BundlePass.self,
     ])

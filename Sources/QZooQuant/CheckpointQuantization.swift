@@ -76,14 +76,34 @@ public func assembleQuantization(_ source: Checkpoint, _ weights: [QuantizedWeig
                                  ineligible: [IneligibleTensor]) throws -> CheckpointQuantization {
     var quantized: [String: QuantizedTensor] = [:]
     for weight in weights { quantized[weight.name] = weight.tensor }
-    var result = Checkpoint(metadata: source.metadata)
+    var result = Checkpoint(metadata: source.metadata, activations: source.activations)
     for (name, tensor) in source.tensors {
-        if let weight = quantized[name] { try result.add(name, weight) } else { try result.add(name, tensor) }
+        guard var weight = quantized[name] else {
+            try result.add(name, tensor)
+            if let pending = source.inputScales[name] { result.inputScales[name] = pending }
+            continue
+        }
+        if let pending = source.inputScales[name] {
+            // The scale was applied before the quantizer saw the weight, so it is the first transform.
+            do { weight = try weight.withTransforms([.inputScale(pending)] + weight.transforms) } catch let error as QZooError {
+                throw error.inTensor(name)
+            }
+        }
+        try result.add(name, weight)
     }
     for (name, weight) in source.quantized { try result.add(name, weight) }
     return CheckpointQuantization(checkpoint: result, reports: weights.map(\.report), ineligible: ineligible,
                                   bytesBefore: storedBytes(source), bytesAfter: storedBytes(result))
 }
+
+extension QuantizedTensor {
+    /// The same grid and codes with `transforms` instead (validated like every other field).
+    func withTransforms(_ transforms: [WeightTransform]) throws -> QuantizedTensor {
+        try QuantizedTensor(rows: rows, columns: columns, grid: grid, codes: codes, scales: scales, zeroPoints: zeroPoints,
+                            transforms: transforms, sourceDType: sourceDType)
+    }
+}
+
 
 private func storedBytes(_ checkpoint: Checkpoint) -> Int {
     checkpoint.byteCount + checkpoint.quantized.values.reduce(0) { $0 + $1.storedByteCount }

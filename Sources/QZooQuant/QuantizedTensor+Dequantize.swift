@@ -39,18 +39,34 @@ extension QuantizedTensor {
     /// The effective dense weight `[rows, columns]` in the original column order and scale:
     /// grid values with every transform undone (input scales divided out, permutation inverted).
     public func dequantize() throws -> Tensor {
+        try Tensor(shape: [rows, columns], floats: undoing(transforms[...]))
+    }
+
+    /// The weight in the basis of its leading input scale `s` (`W · diag(s)`, every later
+    /// transform undone) and `s`, when the first transform is an input scale; otherwise the
+    /// effective weight and nil. This is what a runtime that multiplies the layer's input by
+    /// `1/s` (before quantizing the activation) multiplies it with.
+    public func dequantizeKeepingInputScale() throws -> (weight: Tensor, inputScale: Tensor?) {
+        guard case .inputScale(let scale)? = transforms.first else { return (try dequantize(), nil) }
+        return (try Tensor(shape: [rows, columns], floats: undoing(transforms.dropFirst())), scale)
+    }
+
+    /// Grid values with `applied` undone in reverse order.
+    private func undoing(_ applied: ArraySlice<WeightTransform>) -> [Float] {
         var values = gridValues()
-        for transform in transforms.reversed() {
+        for transform in applied.reversed() {
             switch transform {
-            case .inputScale(let scale): divideColumns(&values, by: scale.floats())
+            case .inputScale(let scale): Self.divideColumns(&values, columns: columns, by: scale.floats())
             case .columnPermutation(let permutation): values = unpermuteColumns(values, permutation)
             }
         }
-        return try Tensor(shape: [rows, columns], floats: values)
+        return values
     }
 
-    private func divideColumns(_ values: inout [Float], by scale: [Float]) {
-        let columns = columns
+    /// `values[r, c] /= scale[c]` (float32 division, as ONNX's `Div` post op) for a row-major
+    /// matrix of `columns` columns.
+    static func divideColumns(_ values: inout [Float], columns: Int, by scale: [Float]) {
+        let rows = values.count / max(columns, 1)
         scale.withUnsafeBufferPointer { s in
             values.withUnsafeMutableBufferPointer { v in
                 for row in 0..<rows {

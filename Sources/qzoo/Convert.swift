@@ -14,7 +14,8 @@ struct Convert: ParsableCommand {
 
             Quantized weights (from qpack or QDQ JSON) keep their codes, scales and zero points \
             when OUT is qpack or QDQ JSON. Other formats hold dense tensors only: pass \
-            --dequantize to write each quantized weight as floats in the dtype it was quantized from.
+            --dequantize to write each quantized weight as floats in the dtype it was quantized from \
+            (its effective value: transforms undone, explicit input scales folded back into the columns).
 
             With --max-shard-size, OUT is a directory of model-0000k-of-0000N.safetensors shards \
             plus model.safetensors.index.json, as Hugging Face writes them.
@@ -89,6 +90,9 @@ struct Convert: ParsableCommand {
             throw QZooError(.invalidArgument, "--include/--exclude removed every tensor; nothing to write", file: input)
         }
         if dequantize {
+            if !checkpoint.activations.isEmpty {
+                Terminal.note("note: --dequantize writes effective weights only; the activation quantization of \(checkpoint.activations.count) layer input(s) is not kept")
+            }
             do { checkpoint = try checkpoint.dequantized() } catch let error as QZooError { throw error.inFile(input) }
         }
         if let dtype { checkpoint = try convert(checkpoint, to: dtype.dtype) }

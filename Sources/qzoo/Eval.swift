@@ -100,9 +100,10 @@ struct Eval: ParsableCommand {
             Terminal.note("note: \(path) was computed on a different model (model_sha256 differs from the reference's)")
         }
         let linears = Dictionary(reference.architecture.linearLayers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let effective = try candidate.checkpoint.dequantized()
         return try set.order.compactMap { name in
             guard let layer = set.layers[name], let linear = linears[name],
-                  let w = reference.checkpoint.tensors[name], let q = candidate.checkpoint.tensors[name] else { return nil }
+                  let w = reference.checkpoint.tensors[name], let q = effective.tensors[name] else { return nil }
             let loss = try ProxyLoss.relative(reference: w.floats(), candidate: q.floats(), hessian: layer.hessian,
                                               outFeatures: linear.outFeatures, inFeatures: linear.inFeatures)
             return EvalReport.LayerLoss(name: name, relativeLoss: loss)

@@ -9,12 +9,14 @@ import QZooQuant
 /// MODEL is a Hugging Face directory (config.json, model.safetensors or a sharded index,
 /// tokenizer.json or vocab.txt), a checkpoint file with config.json beside it, or a `.tar.zst`
 /// bundle (unpacked to a temporary directory; its config and tokenizer files are used). Quantized
-/// entries are dequantized on load, so the same forward pass evaluates any qzoo output.
+/// entries are dequantized on load, so the same forward pass evaluates any qzoo output; a model
+/// with activation quantization (W8A8) keeps its explicit input scales, and the forward pass
+/// simulates its activation quantization.
 struct ModelInput {
     let path: String
     /// Where config.json and the tokenizer files are looked up.
     let directory: String
-    let checkpoint: Checkpoint
+    var checkpoint: Checkpoint
     let architecture: BertArchitecture
     /// Keeps an unpacked bundle's files (tokenizer, config) alive while the model is in use.
     var bundle: UnpackedBundle?
@@ -31,7 +33,11 @@ struct ModelInput {
         let directory = try directory(of: path)
         let (read, _) = try CheckpointIO.read(path: path)
         let checkpoint: Checkpoint
-        do { checkpoint = try read.dequantized() } catch let error as QZooError { throw error.inFile(path) }
+        do {
+            // With activation quantization the forward pass must see the weights in the basis the
+            // runtime multiplies (input scales explicit) to simulate the export exactly.
+            checkpoint = read.activations.isEmpty ? try read.dequantized() : try read.dequantizedKeepingInputScales()
+        } catch let error as QZooError { throw error.inFile(path) }
         let configPath = directory + "/config.json"
         let config: BertConfig
         if FileManager.default.fileExists(atPath: configPath) {

@@ -79,7 +79,7 @@ import QZooTestSupport
                                       scales: try Tensor(shape: good.scales.shape, floats: scales), zeroPoints: nil)
         var checkpoint = Checkpoint()
         try checkpoint.add("w", bad)
-        try TemporaryDirectory.use { directory in
+        _ = try TemporaryDirectory.use { directory in
             expectQZooError(.malformed, containing: "NaN", tensor: "w") {
                 try QPackWriter.write(checkpoint, to: directory + "/bad.qpack", overwrite: false)
             }

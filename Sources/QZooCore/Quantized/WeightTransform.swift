@@ -10,3 +10,12 @@ public enum WeightTransform: Sendable, Equatable {
     /// F32 tensor of shape `[columns]`.
     case inputScale(Tensor)
 }
+
+extension WeightTransform {
+    /// The per-channel multiplier `1/s` (float32 reciprocals) a runtime applies to a layer's
+    /// input when its weight stays in the basis of input scale `s`. One definition, so the
+    /// built-in forward pass and every export multiply by the same numbers.
+    public static func inputMultiplier(_ scale: Tensor) -> [Float] {
+        scale.floats().map { 1 / $0 }
+    }
+}

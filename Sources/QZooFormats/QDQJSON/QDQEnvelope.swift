@@ -52,20 +52,49 @@ extension QDQEnvelope {
         var result: [String: QDQActivationParams] = [:]
         for (name, value) in members {
             do {
-                var object = try JSONObjectReader(value, context: "activation")
-                let type = try ONNXElementType.parse(try object.string("elem_type"), role: "activation")
-                let scaleValue = try object.value("scale")
-                guard case .number(let text) = scaleValue, let scale = Float(text) else {
-                    throw QZooError.malformed("activation scale must be a number, got \(JSONObjectReader.describe(scaleValue))")
-                }
-                let zero = try object.optionalInt("zero_point", in: Int.min...Int.max)
-                try object.finish()
-                result[name] = try QDQActivationParams(elementType: type, scale: scale, zeroPoint: zero)
+                result[name] = try decodeActivation(value)
             } catch let error as QZooError {
                 throw error.inTensor(name)
             }
         }
         return result
+    }
+
+    static func decodeActivation(_ value: JSONValue) throws -> QDQActivationParams {
+        var object = try JSONObjectReader(value, context: "activation")
+        let type = try ONNXElementType.parse(try object.string("elem_type"), role: "activation")
+        let mul = try object.optional("mul").map { json -> [Float] in
+            let (shape, values) = try QDQWeightRecord.decodeFloats(json, "activation mul")
+            guard shape.count == 1 else { throw QZooError.malformed("activation mul must be 1-D, got shape \(shape)") }
+            return values
+        }
+        let params: QDQActivationParams
+        if let dynamic = try object.optionalString("dynamic") {
+            guard dynamic == "per_token" else {
+                throw QZooError.unsupported("activation dynamic scheme \"\(dynamic)\" is not supported (only \"per_token\")")
+            }
+            guard object.optional("scale") == nil, object.optional("zero_point") == nil else {
+                throw QZooError.malformed("a dynamic per-token activation has no scale or zero_point")
+            }
+            params = try QDQActivationParams(dynamicPerToken: type, mul: mul)
+        } else {
+            let scaleValue = try object.value("scale")
+            guard case .number(let text) = scaleValue, let scale = Float(text) else {
+                throw QZooError.malformed("activation scale must be a number, got \(JSONObjectReader.describe(scaleValue))")
+            }
+            let zero = try object.optionalInt("zero_point", in: Int.min...Int.max)
+            params = try QDQActivationParams(elementType: type, scale: scale, zeroPoint: zero, mul: mul)
+        }
+        try object.finish()
+        return params
+    }
+
+    static func encode(_ params: QDQActivationParams) -> JSONValue {
+        var fields: [(key: String, value: JSONValue)] = [("elem_type", .string(params.elementType.rawValue))]
+        if let scale = params.scale { fields.append(("scale", .number(scale.description))) } else { fields.append(("dynamic", .string("per_token"))) }
+        if let zero = params.zeroPoint { fields.append(("zero_point", .int(zero))) }
+        if let mul = params.mul { fields.append(("mul", QDQWeightRecord.floats([mul.count], mul))) }
+        return .object(fields)
     }
 
     static func decodeDense(_ json: JSONValue) throws -> QDQDenseReference {
@@ -87,13 +116,7 @@ extension QDQEnvelope {
         var members: [(key: String, value: JSONValue)] = [
             ("format", .string(Self.formatName)), ("version", .int(Self.version)), ("min_opset", .int(minimumOpset)),
             ("metadata", .strings(metadata)), ("weights", .array(weights.map { $0.encoded() })),
-            ("activations", .object(activations.map { name, params in
-                var fields: [(key: String, value: JSONValue)] = [
-                    ("elem_type", .string(params.elementType.rawValue)), ("scale", .number(params.scale.description)),
-                ]
-                if let zero = params.zeroPoint { fields.append(("zero_point", .int(zero))) }
-                return (key: name, value: .object(fields))
-            })),
+            ("activations", .object(activations.map { (key: $0.key, value: Self.encode($0.value)) })),
         ]
         if let dense {
             var fields: [(key: String, value: JSONValue)] = [("location", .string(dense.location))]

@@ -7,6 +7,7 @@ extension QPackIndex {
         var top = try JSONObjectReader(json, context: "index")
         let metadata = try top.stringMap("metadata")
         let items = try top.array("tensors")
+        let activations = try top.optional("activations").map(decodeActivations) ?? [:]
         try top.finish()
         var records: [QPackRecord] = []
         var names = Set<String>()
@@ -17,7 +18,10 @@ extension QPackIndex {
             }
             records.append(record)
         }
-        return QPackIndex(metadata: metadata, records: records, dataStart: 0)
+        for name in activations.keys.sorted() where !names.contains(name) {
+            throw QZooError.malformed("activations: names no tensor of the file", tensor: name)
+        }
+        return QPackIndex(metadata: metadata, records: records, dataStart: 0, activations: activations)
     }
 
     static func decodeRecord(_ json: JSONValue) throws -> QPackRecord {
@@ -28,7 +32,15 @@ extension QPackIndex {
             let kind = try object.string("kind")
             let record: QPackRecord
             switch kind {
-            case "dense": record = .dense(name: name, data: try decodeSection(try object.value("data"), "data"))
+            case "dense":
+                let data = try decodeSection(try object.value("data"), "data")
+                let scale = try object.optional("input_scale").map { try decodeSection($0, "input_scale") }
+                if let scale {
+                    guard data.shape.count == 2, data.dtype.isFloatingPoint, scale.dtype == .f32, scale.shape == [data.shape[1]] else {
+                        throw QZooError.malformed("input_scale must be F32 [columns] of a floating-point [rows, columns] tensor, got \(scale.dtype.rawValue) \(scale.shape) for \(data.dtype.rawValue) \(data.shape)")
+                    }
+                }
+                record = .dense(name: name, data: data, inputScale: scale)
             case "affine": record = .affine(try decodeAffine(name: name, &object))
             default:
                 throw QZooError.unsupported("tensor kind \"\(kind)\" is not supported (qpack version 1 defines \"dense\" and \"affine\")")
@@ -146,17 +158,21 @@ extension QPackAffineRecord {
 extension QPackIndex {
     /// The canonical index JSON: sorted keys, no whitespace, records in file order.
     func encoded() -> [UInt8] {
-        let document: JSONValue = .object([
+        var members: [(key: String, value: JSONValue)] = [
             ("metadata", .strings(metadata)),
             ("tensors", .array(records.map(Self.encode))),
-        ])
+        ]
+        if !activations.isEmpty { members.append(("activations", .object(activations.map { (key: $0.key, value: Self.encode($0.value)) }))) }
+        let document: JSONValue = .object(members)
         return Array(JSONWriter.serialize(document, keys: .sorted).utf8)
     }
 
     static func encode(_ record: QPackRecord) -> JSONValue {
         switch record {
-        case .dense(let name, let data):
-            return .object([("name", .string(name)), ("kind", .string("dense")), ("data", encode(data))])
+        case .dense(let name, let data, let scale):
+            var members: [(key: String, value: JSONValue)] = [("name", .string(name)), ("kind", .string("dense")), ("data", encode(data))]
+            if let scale { members.append(("input_scale", encode(scale))) }
+            return .object(members)
         case .affine(let affine):
             var members: [(key: String, value: JSONValue)] = [
                 ("name", .string(affine.name)), ("kind", .string("affine")),
@@ -188,5 +204,49 @@ extension QPackIndex {
             ("dtype", .string(section.dtype.rawValue)), ("shape", .array(section.shape.map { .int($0) })),
             ("offset", .int(section.offset)), ("length", .int(section.length)), ("sha256", .string(section.sha256)),
         ])
+    }
+}
+
+/// The `activations` member (formats/qpack.md §3.2): weight name →
+/// `{"bits": 8, "signed": true, "scheme": "static", "scale": 0.01, "zero_point": 0}` or
+/// `{"bits": 8, "signed": true, "scheme": "dynamic_per_token"}`.
+extension QPackIndex {
+    static func decodeActivations(_ json: JSONValue) throws -> [String: ActivationQuantization] {
+        guard let members = json.objectMembers else { throw QZooError.malformed("\"activations\" must be an object keyed by weight name") }
+        var result: [String: ActivationQuantization] = [:]
+        for (name, value) in members {
+            do {
+                var object = try JSONObjectReader(value, context: "activation")
+                let bits = try object.int("bits", in: 1...64)
+                let signed = try object.bool("signed")
+                let scheme: ActivationQuantization.Scheme
+                switch try object.string("scheme") {
+                case "static":
+                    let scaleValue = try object.value("scale")
+                    guard case .number(let text) = scaleValue, let scale = Float(text) else {
+                        throw QZooError.malformed("activation scale must be a number, got \(JSONObjectReader.describe(scaleValue))")
+                    }
+                    scheme = .staticPerTensor(scale: scale, zeroPoint: try object.int("zero_point", in: -65_536...65_536))
+                case "dynamic_per_token": scheme = .dynamicPerToken
+                case let other: throw QZooError.unsupported("activation scheme \"\(other)\" is not supported (static or dynamic_per_token)")
+                }
+                try object.finish()
+                result[name] = try ActivationQuantization(bits: bits, signed: signed, scheme: scheme)
+            } catch let error as QZooError {
+                throw error.inTensor(name)
+            }
+        }
+        return result
+    }
+
+    static func encode(_ quantization: ActivationQuantization) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("bits", .int(quantization.bits)), ("signed", .bool(quantization.signed))]
+        switch quantization.scheme {
+        case .staticPerTensor(let scale, let zeroPoint):
+            members += [("scheme", .string("static")), ("scale", .number(scale.description)), ("zero_point", .int(zeroPoint))]
+        case .dynamicPerToken:
+            members.append(("scheme", .string("dynamic_per_token")))
+        }
+        return .object(members)
     }
 }

@@ -13,6 +13,8 @@ public struct QPackIndex: Sendable, Equatable {
     public var records: [QPackRecord]
     /// File offset of the data region; a multiple of 64.
     public var dataStart: Int
+    /// Activation quantization of linear-layer inputs, by consuming weight name (§3.2).
+    public var activations: [String: ActivationQuantization] = [:]
 
     public static func parse(_ file: UnsafeRawBufferPointer) throws -> QPackIndex {
         let indexLength = try parsePreamble(file)

@@ -17,12 +17,13 @@ public enum QPackReader {
     public static func read(storage: ByteStorage) throws -> Checkpoint {
         let index = try QPackIndex.parse(storage.buffer)
         try verifyChecksums(index, storage.buffer)
-        var checkpoint = Checkpoint(metadata: index.metadata)
+        var checkpoint = Checkpoint(metadata: index.metadata, activations: index.activations)
         for record in index.records {
             do {
                 switch record {
-                case .dense(let name, let data):
+                case .dense(let name, let data, let scale):
                     try checkpoint.add(name, try tensor(data, index, storage))
+                    if let scale { checkpoint.inputScales[name] = try tensor(scale, index, storage) }
                 case .affine(let affine):
                     let weight = try quantized(affine, index, storage)
                     try weight.validateStoredValues()
@@ -32,6 +33,7 @@ public enum QPackReader {
                 throw error.inTensor(record.name)
             }
         }
+        try checkpoint.validateActivationSide()
         return checkpoint
     }
 

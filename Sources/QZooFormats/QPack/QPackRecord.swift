@@ -12,14 +12,15 @@ public struct QPackSection: Sendable, Equatable {
     public var sha256: String
 }
 
-/// One entry of the index: a dense tensor or an affine-quantized weight.
+/// One entry of the index: a dense tensor (with the pending input scale of a scaled weight, if
+/// any) or an affine-quantized weight.
 public enum QPackRecord: Sendable, Equatable {
-    case dense(name: String, data: QPackSection)
+    case dense(name: String, data: QPackSection, inputScale: QPackSection?)
     case affine(QPackAffineRecord)
 
     public var name: String {
         switch self {
-        case .dense(let name, _): return name
+        case .dense(let name, _, _): return name
         case .affine(let record): return record.name
         }
     }
@@ -28,7 +29,7 @@ public enum QPackRecord: Sendable, Equatable {
     /// errors use for it.
     public var sections: [(label: String, section: QPackSection)] {
         switch self {
-        case .dense(_, let data): return [("data", data)]
+        case .dense(_, let data, let scale): return [("data", data)] + (scale.map { [("input_scale", $0)] } ?? [])
         case .affine(let record): return record.sections
         }
     }

@@ -41,9 +41,11 @@ struct QPackPlan {
     private var cursor = 0
 
     init(_ checkpoint: Checkpoint) throws {
-        index = QPackIndex(metadata: checkpoint.metadata, records: [], dataStart: 0)
+        try checkpoint.validateActivationSide()
+        index = QPackIndex(metadata: checkpoint.metadata, records: [], dataStart: 0, activations: checkpoint.activations)
         for (name, tensor) in checkpoint.tensors {
-            index.records.append(.dense(name: name, data: place(tensor)))
+            let data = place(tensor)
+            index.records.append(.dense(name: name, data: data, inputScale: checkpoint.inputScales[name].map { place($0) }))
         }
         for (name, weight) in checkpoint.quantized {
             do { try weight.validateStoredValues() } catch let error as QZooError { throw error.inTensor(name) }

@@ -35,11 +35,11 @@ public struct BertEncoder: Sendable {
     public func hiddenStates<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
         switch forward {
         case .float(let model):
-            return try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+            return try model.hiddenStates(batch, observe: { try observer.report($0, group: $1, input: $2, rows: $3, columns: $4) }, profile: &profile)
         case .double(let model):
-            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+            let hidden = try model.hiddenStates(batch, observe: { stage, group, input, rows, columns in
                 let narrowed = input.map(Float.init)
-                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+                try narrowed.withUnsafeBufferPointer { try observer.report(stage, group: group, input: $0, rows: rows, columns: columns) }
             }, profile: &profile)
             return hidden.map(Float.init)
         }
@@ -74,11 +74,11 @@ public struct BertEncoder: Sendable {
         }
         switch forward {
         case .float(let model):
-            return try model.layer(index, hidden, batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+            return try model.layer(index, hidden, batch, observe: { try observer.report($0, group: $1, input: $2, rows: $3, columns: $4) }, profile: &profile)
         case .double(let model):
-            return try model.layer(index, hidden.map(Double.init), batch, observe: { group, input, rows, columns in
+            return try model.layer(index, hidden.map(Double.init), batch, observe: { stage, group, input, rows, columns in
                 let narrowed = input.map(Float.init)
-                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+                try narrowed.withUnsafeBufferPointer { try observer.report(stage, group: group, input: $0, rows: rows, columns: columns) }
             }, profile: &profile).map(Float.init)
         }
     }
@@ -89,12 +89,12 @@ public struct BertEncoder: Sendable {
     public func sentenceEmbeddings<O: LinearInputObserver>(_ batch: TokenBatch, observer: inout O, profile: inout ForwardProfile) throws -> [Float] {
         switch forward {
         case .float(let model):
-            let hidden = try model.hiddenStates(batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+            let hidden = try model.hiddenStates(batch, observe: { try observer.report($0, group: $1, input: $2, rows: $3, columns: $4) }, profile: &profile)
             return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize)
         case .double(let model):
-            let hidden = try model.hiddenStates(batch, observe: { group, input, rows, columns in
+            let hidden = try model.hiddenStates(batch, observe: { stage, group, input, rows, columns in
                 let narrowed = input.map(Float.init)
-                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+                try narrowed.withUnsafeBufferPointer { try observer.report(stage, group: group, input: $0, rows: rows, columns: columns) }
             }, profile: &profile)
             return SentencePooling.meanNormalized(hidden, batch: batch, width: config.hiddenSize).map(Float.init)
         }

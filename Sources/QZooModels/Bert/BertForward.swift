@@ -7,8 +7,8 @@ import QZooMath
 /// every use is with a concrete `T` inside this module, which the optimiser specialises (a
 /// generic public entry point would run unspecialised, an order of magnitude slower).
 struct BertForward<T: BLASScalar>: Sendable {
-    /// Receives the input of each scale group: `(group, rows × columns values, rows, columns)`.
-    typealias Observe = (Int, UnsafeBufferPointer<T>, Int, Int) throws -> Void
+    /// Receives the input of each scale group: `(stage, group, rows × columns values, rows, columns)`.
+    typealias Observe = (InputStage, Int, UnsafeBufferPointer<T>, Int, Int) throws -> Void
 
     let config: BertConfig
     let weights: BertWeights<T>
@@ -64,7 +64,9 @@ struct BertForward<T: BLASScalar>: Sendable {
         return x
     }
 
-    /// One post-LayerNorm transformer layer.
+    /// One post-LayerNorm transformer layer. Each scale group's input goes through the group's
+    /// explicit input multiply and activation quantization (when present) before the observer
+    /// and the linears see it; the residual stream keeps the untouched value.
     func layer(_ index: Int, _ x: [T], _ batch: TokenBatch, observe: Observe, profile: inout ForwardProfile) throws -> [T] {
         let (rows, h, ffn) = (batch.tokenCount, config.hiddenSize, config.intermediateSize)
         let weights = self.weights.layers[index]
@@ -76,34 +78,63 @@ struct BertForward<T: BLASScalar>: Sendable {
         var hidden = [T](repeating: 0, count: rows * ffn)
         var output = [T](repeating: 0, count: rows * h)
         try x.withUnsafeBufferPointer { x in
-            try observe(group, x, rows, h)
-            try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(x, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
+            try prepared(weights.inputs[0], group, x, rows: rows, columns: h, observe: observe) { input in
+                try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
+            }
             try qkv.withUnsafeBufferPointer { qkv in
                 try context.withUnsafeMutableBufferPointer { try attention(qkv, batch, into: $0) }
             }
             try context.withUnsafeBufferPointer { context in
-                try observe(group + 1, context, rows, h)
-                try attended.withUnsafeMutableBufferPointer {
-                    try EncoderKernels.linear(context, rows: rows, dense: weights.attentionOutput, residual: x, into: $0, profile: &profile)
-                    EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
+                try prepared(weights.inputs[1], group + 1, context, rows: rows, columns: h, observe: observe) { input in
+                    try attended.withUnsafeMutableBufferPointer {
+                        try EncoderKernels.linear(input, rows: rows, dense: weights.attentionOutput, residual: x, into: $0, profile: &profile)
+                        EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
+                    }
                 }
             }
         }
         try attended.withUnsafeBufferPointer { attended in
-            try observe(group + 2, attended, rows, h)
-            try hidden.withUnsafeMutableBufferPointer {
-                try EncoderKernels.linear(attended, rows: rows, dense: weights.intermediate, into: $0, profile: &profile)
-                EncoderKernels.gelu($0)
+            try prepared(weights.inputs[2], group + 2, attended, rows: rows, columns: h, observe: observe) { input in
+                try hidden.withUnsafeMutableBufferPointer {
+                    try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, into: $0, profile: &profile)
+                    EncoderKernels.gelu($0)
+                }
             }
             try hidden.withUnsafeBufferPointer { hidden in
-                try observe(group + 3, hidden, rows, ffn)
-                try output.withUnsafeMutableBufferPointer {
-                    try EncoderKernels.linear(hidden, rows: rows, dense: weights.output, residual: attended, into: $0, profile: &profile)
-                    EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
+                try prepared(weights.inputs[3], group + 3, hidden, rows: rows, columns: ffn, observe: observe) { input in
+                    try output.withUnsafeMutableBufferPointer {
+                        try EncoderKernels.linear(input, rows: rows, dense: weights.output, residual: attended, into: $0, profile: &profile)
+                        EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
+                    }
                 }
             }
         }
         return output
+    }
+
+    /// Shows `x` to the observer, then calls `body` (after showing it too) with `x` itself, or
+    /// with a copy multiplied column-wise by the group's multiplier and passed through its
+    /// activation quantization.
+    func prepared(_ treatment: BertWeights<T>.GroupInput, _ group: Int, _ x: UnsafeBufferPointer<T>, rows: Int, columns: Int,
+                  observe: Observe, _ body: (UnsafeBufferPointer<T>) throws -> Void) throws {
+        try observe(.untransformed, group, x, rows, columns)
+        guard !treatment.isIdentity else {
+            try observe(.consumed, group, x, rows, columns)
+            return try body(x)
+        }
+        var copy = Array(x[0..<rows * columns])
+        copy.withUnsafeMutableBufferPointer { values in
+            if let multiplier = treatment.multiplier {
+                for r in 0..<rows {
+                    for c in 0..<columns { values[r * columns + c] *= multiplier[c] }
+                }
+            }
+            treatment.activation?.simulate(values, rows: rows, columns: columns)
+        }
+        try copy.withUnsafeBufferPointer { input in
+            try observe(.consumed, group, input, rows, columns)
+            try body(input)
+        }
     }
 
     /// Scaled dot-product attention of every head within every sequence; `qkv` rows are

@@ -20,7 +20,18 @@ struct BertWeights<T: BLASScalar>: Sendable {
         var outFeatures: Int
     }
 
+    /// What happens to a scale group's input before its linears read it: the explicit
+    /// per-channel multiply `1/s` of the consumers' input scale, then activation quantization.
+    struct GroupInput: Sendable {
+        var multiplier: [T]?
+        var activation: ActivationQuantization?
+
+        var isIdentity: Bool { multiplier == nil && activation == nil }
+    }
+
     struct Layer: Sendable {
+        /// One per scale group of the layer, in `BertArchitecture.scaleGroups` order.
+        var inputs: [GroupInput]
         var queryKeyValue: Dense
         var attentionOutput: Dense
         var attentionNorm: Norm
@@ -43,6 +54,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
         positionEmbeddings = load(p + "embeddings.position_embeddings.weight")
         tokenTypeEmbeddings = load(p + "embeddings.token_type_embeddings.weight")
         embeddingNorm = Norm(gamma: load(p + "embeddings.LayerNorm.weight"), beta: load(p + "embeddings.LayerNorm.bias"))
+        let inputs = try architecture.scaleGroups.map { try Self.groupInput($0, checkpoint) }
         layers = (0..<architecture.config.layerCount).map { index in
             let linears = architecture.layerLinears(index)
             let dense = { (i: Int) in
@@ -55,9 +67,21 @@ struct BertWeights<T: BLASScalar>: Sendable {
             let (q, k, v) = (dense(0), dense(1), dense(2))
             let stacked = Dense(weight: q.weight + k.weight + v.weight, bias: q.bias + k.bias + v.bias,
                                 inFeatures: q.inFeatures, outFeatures: 3 * q.outFeatures)
-            return Layer(queryKeyValue: stacked, attentionOutput: dense(3), attentionNorm: norm("attention.output.LayerNorm"),
+            return Layer(inputs: inputs[index * 4 ..< (index + 1) * 4].map { $0 }, queryKeyValue: stacked, attentionOutput: dense(3), attentionNorm: norm("attention.output.LayerNorm"),
                          intermediate: dense(4), output: dense(5), outputNorm: norm("output.LayerNorm"))
         }
+    }
+
+    /// The group's input treatment; its consumers must agree (one input feeds them all).
+    static func groupInput(_ group: ScaleGroup, _ checkpoint: Checkpoint) throws -> GroupInput {
+        let scales = group.consumers.map { checkpoint.inputScales[$0]?.floats() }
+        let activations = group.consumers.map { checkpoint.activations[$0] }
+        guard Set(scales.map { $0.map { $0.map(\.bitPattern) } }).count == 1, Set(activations).count == 1 else {
+            throw QZooError.unsupported("the linears reading one input (\(group.consumers.joined(separator: ", "))) carry different input scales or activation quantization",
+                                        tensor: group.consumers.first)
+        }
+        let multiplier = group.consumers.first.flatMap { checkpoint.inputScales[$0] }.map(WeightTransform.inputMultiplier)
+        return GroupInput(multiplier: multiplier.map { $0.map { T($0) } }, activation: activations.first ?? nil)
     }
 
     /// The named tensor's values as `T` (validated present and floating-point beforehand).
