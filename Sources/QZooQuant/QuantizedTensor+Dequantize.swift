@@ -1,8 +1,10 @@
 import QZooCore
 
 extension QuantizedTensor {
-    /// The integer codes, unpacked, row-major `[rows × columns]`.
+    /// The integer codes of an affine weight, unpacked, row-major `[rows × columns]`; for a
+    /// lattice weight (whose codes are per block, not per weight) the code bytes as stored.
     public func unpackedCodes() -> [UInt8] {
+        guard let grid else { return codes.bytes }
         var out = [UInt8](repeating: 0, count: rows * columns)
         codes.withBytes { raw in
             out.withUnsafeMutableBufferPointer { buffer in
@@ -13,9 +15,17 @@ extension QuantizedTensor {
         return out
     }
 
-    /// The grid values `(q − z) · s` in the stored (transformed) column order, without undoing
-    /// any transform: what a QDQ runtime's DequantizeLinear produces.
+    /// The coded values in the stored (transformed) space, without undoing any transform: for an
+    /// affine grid `(q − z) · s` (what a QDQ runtime's DequantizeLinear produces), for a lattice
+    /// the decoded blocks times the scale.
     public func gridValues() -> [Float] {
+        switch scheme {
+        case .affine(let grid): return affineValues(grid)
+        case .lattice(let codebook): return latticeValues(codebook)
+        }
+    }
+
+    private func affineValues(_ grid: AffineGrid) -> [Float] {
         let codes = unpackedCodes()
         var out = [Float](repeating: 0, count: codes.count)
         let runs = ScaleRuns(rows: rows, columns: columns, granularity: grid.granularity)
@@ -44,6 +54,8 @@ extension QuantizedTensor {
             switch transform {
             case .inputScale(let scale): divideColumns(&values, by: scale.floats())
             case .columnPermutation(let permutation): values = unpermuteColumns(values, permutation)
+            case .randomizedHadamard(let signs):
+                values = try RandomizedHadamard(signs: signs, rows: rows, columns: columns).restore(weight: values)
             }
         }
         return try Tensor(shape: [rows, columns], floats: values)
@@ -89,5 +101,25 @@ extension Optional where Wrapped == Tensor {
         case .some(let tensor): return try tensor.withBytes { try body($0) }
         case .none: return try body(nil)
         }
+    }
+}
+
+extension QuantizedTensor {
+    /// Every block decoded and multiplied by the scale (`[rows × columns]`, stored space).
+    fileprivate func latticeValues(_ codebook: LatticeCodebook) -> [Float] {
+        let blocks = rows * columns / LatticeCodebook.blockWidth
+        let scale = scales.floats().first ?? 1
+        var out = [Float](repeating: 0, count: rows * columns)
+        codes.withBytes { raw in
+            out.withUnsafeMutableBufferPointer { values in
+                guard let base = values.baseAddress else { return }
+                let destination = UnsafeMutableRawPointer(base)
+                for block in 0..<blocks {
+                    let value = codebook.decode(codebook.code(in: raw, block: block)) * scale
+                    destination.storeBytes(of: value, toByteOffset: block * 32, as: SIMD8<Float>.self)
+                }
+            }
+        }
+        return out
     }
 }

@@ -1,0 +1,138 @@
+import QZooCore
+import QZooMath
+
+/// QuIP#'s fine-tuning-free "tune" passes (`quip_tune_iters`, `LDLQ_buffered`): greedy block
+/// coordinate descent on the proxy loss `tr(Δ H Δᵀ)`, `Δ = W − Ŵ`, after LDLQ. For each block `k`
+/// of 8 columns, the loss-minimising unconstrained value is `Ŵ_k + (Δ H)_{:,k} H_kk⁻¹`; it is
+/// rounded to the nearest codeword. Unlike the reference, a row's block is only replaced when that
+/// lowers the row's loss (the change is `−2δ·(ΔH)_k + δ H_kk δᵀ`, exact and cheap), so every pass
+/// is monotone.
+///
+/// `(ΔH)` is computed per buffer of 128 columns with one gemm and kept current inside the buffer
+/// with a rank-8 update per block — the reference's buffering, so a pass costs one `rows × n × n`
+/// product.
+struct BlockCoordinateDescent {
+    let rows: Int
+    let columns: Int
+    /// Row-major `n × n` (regularised) Hessian.
+    let hessian: [Float]
+    /// `H_kk⁻¹` for each block, row-major 8 × 8.
+    let blockInverses: [[Float]]
+    let buffer = 128
+
+    init(hessian: [Float], rows: Int, columns: Int) throws {
+        self.rows = rows
+        self.columns = columns
+        self.hessian = hessian
+        blockInverses = try (0 ..< columns / 8).map { block in
+            try Self.invert8(hessian, columns: columns, first: block * 8)
+        }
+    }
+
+    /// One pass over all blocks; `weight` is the target `W`, `rounding` is updated in place.
+    func pass(weight: [Float], rounding: inout LatticeRounding) throws {
+        var delta = zip(weight, rounding.values).map { $0 - $1 }
+        for start in stride(from: 0, to: columns, by: buffer) {
+            let end = min(start + buffer, columns), width = end - start
+            var product = [Float](repeating: 0, count: rows * width)
+            try gemm(delta, rows: rows, inner: columns, hessianColumns: start, width: width, into: &product, beta: 0)
+            for first in stride(from: start, to: end, by: 8) {
+                var changes = [Float](repeating: 0, count: rows * 8)
+                let changed = updateBlock(first: first, start: start, width: width, product: product,
+                                          delta: &delta, rounding: &rounding, changes: &changes)
+                if changed, first + 8 < end {
+                    try rankEightUpdate(changes, first: first, start: start, width: width, product: &product)
+                }
+            }
+        }
+    }
+
+    /// Re-rounds block `first ..< first+8` of every row; records each row's change `δ`.
+    private func updateBlock(first: Int, start: Int, width: Int, product: [Float], delta: inout [Float],
+                             rounding: inout LatticeRounding, changes: inout [Float]) -> Bool {
+        let inverse = blockInverses[first / 8]
+        let columns = columns, block = first / 8
+        var changed = false
+        for r in 0..<rows {
+            var p = SIMD8<Float>(), current = SIMD8<Float>()
+            for i in 0..<8 {
+                p[i] = product[r * width + first - start + i]
+                current[i] = rounding.values[r * columns + first + i]
+            }
+            var step = SIMD8<Float>()
+            for j in 0..<8 { for i in 0..<8 { step[j] += p[i] * inverse[i * 8 + j] } }
+            let (value, code) = rounding.codebook.quantize(current + step)
+            let d = value - current
+            guard d != SIMD8<Float>() else { continue }
+            var quadratic: Float = 0
+            for i in 0..<8 {
+                var row: Float = 0
+                for j in 0..<8 { row += hessian[(first + i) * columns + first + j] * d[j] }
+                quadratic += d[i] * row
+            }
+            guard quadratic - 2 * (d * p).sum() < 0 else { continue }
+            for i in 0..<8 {
+                rounding.values[r * columns + first + i] = value[i]
+                delta[r * columns + first + i] -= d[i]
+                changes[r * 8 + i] = d[i]
+            }
+            rounding.codes[r * rounding.blocksPerRow + block] = code
+            changed = true
+        }
+        return changed
+    }
+
+    /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]`.
+    private func rankEightUpdate(_ changes: [Float], first: Int, start: Int, width: Int, product: inout [Float]) throws {
+        let offset = first + 8 - start
+        let count = width - offset
+        try changes.withUnsafeBufferPointer { d in
+            try hessian.withUnsafeBufferPointer { h in
+                try product.withUnsafeMutableBufferPointer { p in
+                    try BLAS.gemm(m: rows, n: count, k: 8, alpha: -1, a: d, lda: 8,
+                                  b: UnsafeBufferPointer(rebasing: h[((first) * columns + first + 8)...]), ldb: columns,
+                                  beta: 1, c: UnsafeMutableBufferPointer(rebasing: p[offset...]), ldc: width)
+                }
+            }
+        }
+    }
+
+    /// `out = Δ · H[:, start ..< start+width]`.
+    private func gemm(_ delta: [Float], rows: Int, inner: Int, hessianColumns start: Int, width: Int,
+                      into out: inout [Float], beta: Float) throws {
+        try delta.withUnsafeBufferPointer { a in
+            try hessian.withUnsafeBufferPointer { h in
+                try out.withUnsafeMutableBufferPointer { c in
+                    try BLAS.gemm(m: rows, n: width, k: inner, a: a, lda: inner,
+                                  b: UnsafeBufferPointer(rebasing: h[start...]), ldb: columns, beta: beta, c: c, ldc: width)
+                }
+            }
+        }
+    }
+
+    /// The inverse of the symmetric positive definite 8 × 8 block at `(first, first)`
+    /// (Gauss–Jordan in float64).
+    static func invert8(_ h: [Float], columns: Int, first: Int) throws -> [Float] {
+        var a = [Double](repeating: 0, count: 64), inverse = [Double](repeating: 0, count: 64)
+        for i in 0..<8 {
+            for j in 0..<8 { a[i * 8 + j] = Double(h[(first + i) * columns + first + j]) }
+            inverse[i * 8 + i] = 1
+        }
+        for pivot in 0..<8 {
+            let d = a[pivot * 8 + pivot]
+            guard d > 0, d.isFinite else {
+                throw QZooError(.invalidArgument, "the Hessian's diagonal block at column \(first) is not positive definite")
+            }
+            for j in 0..<8 { a[pivot * 8 + j] /= d; inverse[pivot * 8 + j] /= d }
+            for row in 0..<8 where row != pivot {
+                let factor = a[row * 8 + pivot]
+                guard factor != 0 else { continue }
+                for j in 0..<8 {
+                    a[row * 8 + j] -= factor * a[pivot * 8 + j]
+                    inverse[row * 8 + j] -= factor * inverse[pivot * 8 + j]
+                }
+            }
+        }
+        return inverse.map { Float($0) }
+    }
+}
