@@ -3,11 +3,13 @@ import QZooFormats
 import QZooModels
 import QZooQuant
 
-/// Where `qzoo quantize --method gptq` gets its Hessians, and the layer-by-layer run that
-/// needs a model qzoo can execute.
+/// Where `qzoo quantize --method gptq|quipsharp` gets its Hessians, and the layer-by-layer run
+/// that needs a model qzoo can execute.
 struct GPTQCalibration {
-    let quantizer: GPTQQuantizer
+    let quantizer: any CalibratedWeightQuantizer
     let selection: WeightSelection
+    /// The method's name in progress notes.
+    var label = "gptq"
 
     /// Fixed Hessians from an imported calibration file (`NAME.hessian`, any architecture).
     func withCalibrationFile(_ path: String, source: Checkpoint) throws -> CheckpointQuantization {
@@ -20,9 +22,23 @@ struct GPTQCalibration {
             }
             hessians[String(name.dropLast(".hessian".count))] = Self.doubles(tensor)
         }
-        do { return try quantizer.quantizeCheckpoint(source, hessians: hessians, selection: selection) } catch let error as QZooError {
+        do { return try quantizeCheckpoint(source, hessians: hessians) } catch let error as QZooError {
             throw error.inFile(path)
         }
+    }
+
+    /// Every selected weight against its fixed Hessian, in parallel.
+    private func quantizeCheckpoint(_ source: Checkpoint, hessians: [String: [Double]]) throws -> CheckpointQuantization {
+        let (jobs, ineligible) = selectWeights(source, selection: selection)
+        for job in jobs where hessians[job.name] == nil {
+            throw QZooError(.invalidArgument, "the calibration data has no Hessian '\(job.name).hessian' for this weight; "
+                            + "calibrate this model or --exclude the tensor").inTensor(job.name)
+        }
+        let quantizer = quantizer
+        let weights = try parallelMap(count: jobs.count) { index in
+            try quantizer.quantizeWeight(name: jobs[index].name, jobs[index].tensor, hessian: hessians[jobs[index].name] ?? [])
+        }
+        return try assembleQuantization(source, weights, ineligible: ineligible)
     }
 
     /// Calibrates on `texts` while quantizing. Sequential: encoder layer by layer, each layer's
@@ -32,7 +48,7 @@ struct GPTQCalibration {
         let (jobs, ineligible) = selectWeights(model.checkpoint, selection: selection)
         let architecture = model.architecture
         let groupsPerLayer = architecture.scaleGroups.count / max(architecture.config.layerCount, 1)
-        let stages: [Range<Int>] = quantizer.parameters.sequential
+        let stages: [Range<Int>] = quantizer.sequential
             ? (0..<architecture.config.layerCount).map { $0 * groupsPerLayer ..< ($0 + 1) * groupsPerLayer }
             : [0 ..< architecture.scaleGroups.count]
         var current = model.checkpoint
@@ -42,7 +58,7 @@ struct GPTQCalibration {
             let stageJobs = jobs.filter { names.contains($0.name) }
             guard !stageJobs.isEmpty else { continue }
             let hessians = try measure(current, model: model, groups: groups, texts: texts, options: options)
-            Terminal.note("gptq: stage \(index + 1)/\(stages.count), \(stageJobs.count) weights")
+            Terminal.note("\(label): stage \(index + 1)/\(stages.count), \(stageJobs.count) weights")
             let quantizer = quantizer
             let weights = try parallelMap(count: stageJobs.count) { i in
                 try quantizer.quantizeWeight(name: stageJobs[i].name, stageJobs[i].tensor, hessian: hessians[stageJobs[i].name] ?? [])

@@ -6,7 +6,7 @@ import QZooQuant
 
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Quantize the linear-layer weights of a checkpoint to 1–8-bit integer grids.",
+        abstract: "Quantize the linear-layer weights of a checkpoint to 1–8-bit integer grids or QuIP# lattice codes.",
         discussion: """
             Which tensors: by default the weights of linear layers, i.e. rank-2 floating-point \
             tensors whose names end in '.weight', except embedding tables (names containing \
@@ -40,6 +40,15 @@ struct Quantize: ParsableCommand {
             'rtn'), --block-size (columns per lazy update). The table then also shows the \
             relative proxy loss tr(ΔW H ΔWᵀ)/tr(W H Wᵀ) and the damping used.
 
+            quipsharp (QuIP# without fine-tuning, --bits 2, 3 or 4): both sides of each weight \
+            are rotated by a randomized Hadamard transform (seeded signs, --seed), the rotated \
+            weight is scaled to RMS/ρ (--rho; defaults 0.9, 0.98, 1.03) and rounded 8 columns at \
+            a time to the E8P12 lattice codebook (2 bits; 3 and 4 bits add a residual stage) with \
+            block LDLQ, then --tune-passes rounds of block coordinate descent (default 10). \
+            Hessians come as for gptq (--calibration or on-the-fly; --damp is added to the \
+            normalised Hessian's diagonal). Input and output sizes must be 2^k or K·2^k (K = 12, \
+            20, 28, …, 172) and inputs a multiple of 8. Lattice codes need a .qpack output.
+
             OUT is a .qpack file (qzoo's packed container) or a .qdq.json file (ONNX-style \
             QuantizeLinear/DequantizeLinear description). For each quantized tensor the command \
             prints its shape, bits, group, stored bits per weight including scales and zero \
@@ -51,6 +60,7 @@ struct Quantize: ParsableCommand {
               qzoo quantize model.safetensors model-w3.qpack --bits 3 --group-size 64 --clip-search --exclude pooler
               qzoo quantize all-MiniLM-L6-v2/ w4-gptq.qpack --method gptq --bits 4 --group-size 128 --exclude pooler
               qzoo quantize model.safetensors w4-gptq.qpack --method gptq --bits 4 --calibration calib.safetensors
+              qzoo quantize all-MiniLM-L6-v2/ w2-quipsharp.qpack --method quipsharp --bits 2 --exclude pooler
             """)
 
     @Argument(help: "Input checkpoint (file or directory).")
@@ -95,6 +105,15 @@ struct Quantize: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "GPTQ with on-the-fly calibration: measure each layer after quantizing the layers before it.")
     var sequential = true
 
+    @Option(help: ArgumentHelp("QuIP#: code the rotated weight at RMS/rho (default: 0.9, 0.98, 1.03 for 2, 3, 4 bits).", valueName: "rho"))
+    var rho: Double?
+
+    @Option(help: ArgumentHelp("QuIP#: block coordinate-descent passes after LDLQ.", valueName: "count"))
+    var tunePasses = 10
+
+    @Option(help: ArgumentHelp("QuIP#: seed of the Hadamard sign vectors.", valueName: "seed"))
+    var seed: UInt64 = 0
+
     @OptionGroup var runOptions: RunOptionsGroup
 
     @Option(name: .customLong("include"), help: ArgumentHelp("Quantize tensors whose name matches REGEX instead of the default linear weights (repeatable).", valueName: "regex"))
@@ -116,13 +135,43 @@ struct Quantize: ParsableCommand {
         if let groupSize, groupSize < 1 { throw ValidationError("--group-size must be positive, got \(groupSize)") }
         _ = try outputFormat()
         _ = try selection()
-        if method == .gptq {
+        switch method {
+        case .gptq:
             guard !clipSearch else { throw ValidationError("--clip-search is an RTN option; GPTQ fits its ranges itself") }
             guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
             try gptqParameters().validate()
-        } else if calibration != nil || data != nil || actOrder || staticGroups {
-            throw ValidationError("--calibration, --data, --act-order and --static-groups apply to --method gptq")
+        case .quipsharp:
+            try validateQuIPSharp()
+        case .rtn:
+            if calibration != nil || data != nil || actOrder || staticGroups {
+                throw ValidationError("--calibration, --data, --act-order and --static-groups apply to --method gptq or quipsharp")
+            }
         }
+        if method != .quipsharp && (rho != nil || tunePasses != 10 || seed != 0) {
+            throw ValidationError("--rho, --tune-passes and --seed apply to --method quipsharp")
+        }
+    }
+
+    func validateQuIPSharp() throws {
+        guard LatticeCodebook(bits: bits) != nil else {
+            throw ValidationError("--method quipsharp codes 2, 3 or 4 bits per weight, got --bits \(bits)")
+        }
+        guard groupSize == nil, !sym, !clipSearch, !actOrder, !staticGroups else {
+            throw ValidationError("--group-size, --sym, --clip-search, --act-order and --static-groups do not apply to --method quipsharp")
+        }
+        guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
+        guard try outputFormat() == .qpack else {
+            throw ValidationError("lattice codes (--method quipsharp) can only be written to a .qpack file")
+        }
+        try quipSharpParameters().validate()
+    }
+
+    func quipSharpParameters() throws -> QuIPSharpParameters {
+        guard let codebook = LatticeCodebook(bits: bits) else {
+            throw ValidationError("--method quipsharp codes 2, 3 or 4 bits per weight, got --bits \(bits)")
+        }
+        return QuIPSharpParameters(codebook: codebook, rho: rho, damp: damp, tunePasses: tunePasses, seed: seed,
+                                   sequential: sequential)
     }
 
     func gptqParameters() -> GPTQParameters {
@@ -172,12 +221,18 @@ extension Quantize {
     func quantized() throws -> CheckpointQuantization {
         let grid = AffineGrid(bits: bits, symmetric: sym, granularity: groupSize.map { .group(size: $0) } ?? .perChannel)
         do {
-            guard method == .gptq else {
+            let gptq: GPTQCalibration
+            switch method {
+            case .rtn:
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
                 return try quantizeCheckpoint(source, with: try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil),
                                               selection: selection())
+            case .gptq:
+                gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection())
+            case .quipsharp:
+                gptq = GPTQCalibration(quantizer: try QuIPSharpQuantizer(parameters: try quipSharpParameters()),
+                                       selection: try selection(), label: "quipsharp")
             }
-            let gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection())
             if let calibration {
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
                 return try gptq.withCalibrationFile(calibration, source: source)
@@ -194,4 +249,5 @@ extension Quantize {
 enum QuantizationMethod: String, ExpressibleByArgument, CaseIterable {
     case rtn
     case gptq
+    case quipsharp
 }
