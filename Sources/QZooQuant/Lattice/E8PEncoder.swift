@@ -30,27 +30,26 @@ public enum E8PEncoder {
     /// The best candidate point of D̂8 for `y` and its squared distance.
     @inline(__always)
     static func best(_ y: SIMD8<Float>) -> (point: SIMD8<Float>, distance: Float) {
-        let u = y.replacing(with: -y, where: y .< 0)
-        var negatives = 0
-        for i in 0..<8 where y[i] < 0 { negatives += 1 }
-        let sign = SIMD8<Float>(repeating: 1).replacing(with: -1, where: y .< 0)
-        let order = sortedDescending(u)
-        var sorted = SIMD8<Float>()
-        for i in 0..<8 { sorted[i] = u[Int(order[i])] }
-        let orbit = bestOrbit(sorted, oddNegatives: negatives & 1 == 1)
-        let listed = bestListed(u, oddNegatives: negatives & 1 == 1)
+        let negative = y .< 0
+        let u = y.replacing(with: -y, where: negative)
+        let sign = SIMD8<Float>(repeating: 1).replacing(with: -1, where: negative)
+        let oddNegatives = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: negative).wrappedSum() & 1 == 1
         var point = SIMD8<Float>()
-        if orbit.score >= listed.score {
-            let orbitShape = orbits[orbit.index]
-            for rank in 0..<8 {
-                let value: Float = rank < orbitShape.fives ? 2.5 : (rank < orbitShape.fives + orbitShape.threes ? 1.5 : 0.5)
-                point[Int(order[rank])] = value
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 8) { order in
+            let sorted = sortedDescending(u, order: order)
+            let orbit = bestOrbit(sorted, oddNegatives: oddNegatives)
+            let listed = bestListed(u, oddNegatives: oddNegatives)
+            if orbit.score >= listed.score {
+                let shape = orbits[orbit.index]
+                for rank in 0..<8 {
+                    point[order[rank]] = rank < shape.fives ? 2.5 : (rank < shape.fives + shape.threes ? 1.5 : 0.5)
+                }
+                point *= sign
+                if orbit.flip { point[order[7]] = -point[order[7]] }
+            } else {
+                point = norm12[listed.index] * sign
+                if let flip = listed.flip { point[flip] = -point[flip] }
             }
-            point *= sign
-            if orbit.flip { point[Int(order[7])] = -point[Int(order[7])] }
-        } else {
-            point = norm12[listed.index] * sign
-            if let flip = listed.flip { point[flip] = -point[flip] }
         }
         let delta = y - point
         return (point, (delta * delta).sum())
@@ -63,7 +62,8 @@ public enum E8PEncoder {
         let t1 = u[0], t2 = t1 + u[1], t3 = t2 + u[2], t4 = t3 + u[3]
         let prefix = SIMD8<Float>(0, t1, t2, t3, t4, 0, 0, 0)
         var bestIndex = 0, bestScore = -Float.infinity, bestFlip = false
-        for (index, orbit) in orbits.enumerated() {
+        for index in 0 ..< orbits.count {
+            let orbit = orbits[index]
             // Σa = 4 + n3 + 2·n5: odd exactly when n3 is odd.
             let mismatch = (orbit.threes & 1 == 1) != oddNegatives
             var score: Float
@@ -78,37 +78,71 @@ public enum E8PEncoder {
         return (bestIndex, bestScore, bestFlip)
     }
 
-    /// The best listed norm-12 pattern (Σa = 9, odd) for `|y|` in original order.
+    /// The listed patterns by coordinate: lane `p` of entry `i` is pattern `p`'s `a_i` (29 lanes used).
+    static let listedLanes: [SIMD32<Float>] = (0..<8).map { i in
+        var lanes = SIMD32<Float>()
+        for p in 0 ..< norm12.count { lanes[p] = norm12[p][i] }
+        return lanes
+    }
+
+    /// `−‖a‖² = −12` for the listed lanes, −∞ for the unused ones.
+    static let listedBias: SIMD32<Float> = {
+        var bias = SIMD32<Float>(repeating: -.infinity)
+        for p in 0 ..< norm12.count { bias[p] = -12 }
+        return bias
+    }()
+
+    /// The best listed norm-12 pattern (Σa = 9, odd) for `|y|` in original order: all 29 scored
+    /// at once, one SIMD lane each.
     @inline(__always)
     static func bestListed(_ u: SIMD8<Float>, oddNegatives: Bool) -> (index: Int, score: Float, flip: Int?) {
         let mismatch = !oddNegatives
-        var bestIndex = 0, bestScore = -Float.infinity
-        for index in 0..<norm12.count {
-            let product = u * norm12[index]
-            var score = 2 * product.sum() - 12
-            if mismatch { score -= 4 * product.min() }
-            if score > bestScore { (bestIndex, bestScore) = (index, score) }
+        var dot = SIMD32<Float>(), smallest = SIMD32<Float>(repeating: .infinity)
+        listedLanes.withUnsafeBufferPointer { lanes in
+            for i in 0..<8 {
+                let product = lanes[i] * u[i]
+                dot += product
+                smallest = pointwiseMin(smallest, product)
+            }
         }
-        guard mismatch else { return (bestIndex, bestScore, nil) }
-        let product = u * norm12[bestIndex]
+        var scores = 2 * dot + listedBias
+        if mismatch { scores -= 4 * smallest }
+        let best = maximum(scores)
+        var index = 0
+        while index < norm12.count - 1 && scores[index] != best { index += 1 }
+        guard mismatch else { return (index, best, nil) }
+        let product = u * norm12[index]
         var flip = 0
         for i in 1..<8 where product[i] < product[flip] { flip = i }
-        return (bestIndex, bestScore, flip)
+        return (index, best, flip)
     }
 
-    /// Indices of `u` by decreasing value (insertion sort; 8 elements).
     @inline(__always)
-    static func sortedDescending(_ u: SIMD8<Float>) -> SIMD8<Int32> {
-        var order = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    static func maximum(_ v: SIMD32<Float>) -> Float {
+        let a = pointwiseMax(v.lowHalf, v.highHalf)
+        let b = pointwiseMax(a.lowHalf, a.highHalf)
+        let c = pointwiseMax(b.lowHalf, b.highHalf)
+        let d = pointwiseMax(c.lowHalf, c.highHalf)
+        return max(d[0], d[1])
+    }
+
+    /// `u` sorted by decreasing value; `order[rank]` receives the coordinate of each rank
+    /// (insertion sort on 8 elements, ties by coordinate).
+    @inline(__always)
+    static func sortedDescending(_ u: SIMD8<Float>, order: UnsafeMutableBufferPointer<Int>) -> SIMD8<Float> {
+        var sorted = u
+        for i in 0..<8 { order[i] = i }
         for i in 1..<8 {
-            let key = order[i]
+            let value = sorted[i], key = order[i]
             var j = i - 1
-            while j >= 0 && u[Int(order[j])] < u[Int(key)] {
+            while j >= 0 && sorted[j] < value {
+                sorted[j + 1] = sorted[j]
                 order[j + 1] = order[j]
                 j -= 1
             }
+            sorted[j + 1] = value
             order[j + 1] = key
         }
-        return order
+        return sorted
     }
 }

@@ -16,16 +16,22 @@ struct BlockCoordinateDescent {
     let columns: Int
     /// Row-major `n × n` (regularised) Hessian.
     let hessian: [Float]
-    /// `H_kk⁻¹` for each block, row-major 8 × 8.
-    let blockInverses: [[Float]]
+    /// `H_kk⁻¹` for each block, 8 rows each (symmetric, so rows are columns too).
+    let blockInverses: [SIMD8<Float>]
+    /// `H_kk` for each block, 8 rows each.
+    let blocks: [SIMD8<Float>]
     let buffer = 128
 
     init(hessian: [Float], rows: Int, columns: Int) throws {
         self.rows = rows
         self.columns = columns
         self.hessian = hessian
-        blockInverses = try (0 ..< columns / 8).map { block in
-            try Self.invert8(hessian, columns: columns, first: block * 8)
+        blockInverses = try (0 ..< columns / 8).flatMap { block in
+            let inverse = try Self.invert8(hessian, columns: columns, first: block * 8)
+            return (0..<8).map { i in SIMD8<Float>((0..<8).map { inverse[i * 8 + $0] }) }
+        }
+        blocks = (0 ..< columns / 8).flatMap { block in
+            (0..<8).map { i in SIMD8<Float>((0..<8).map { hessian[(block * 8 + i) * columns + block * 8 + $0] }) }
         }
     }
 
@@ -50,34 +56,39 @@ struct BlockCoordinateDescent {
     /// Re-rounds block `first ..< first+8` of every row; records each row's change `δ`.
     private func updateBlock(first: Int, start: Int, width: Int, product: [Float], delta: inout [Float],
                              rounding: inout LatticeRounding, changes: inout [Float]) -> Bool {
-        let inverse = blockInverses[first / 8]
-        let columns = columns, block = first / 8
+        let block = first / 8, columns = columns, blocksPerRow = rounding.blocksPerRow, codebook = rounding.codebook
+        let inverse = Array(blockInverses[(block * 8) ..< (block * 8 + 8)])
+        let h = Array(blocks[(block * 8) ..< (block * 8 + 8)])
         var changed = false
-        for r in 0..<rows {
-            var p = SIMD8<Float>(), current = SIMD8<Float>()
-            for i in 0..<8 {
-                p[i] = product[r * width + first - start + i]
-                current[i] = rounding.values[r * columns + first + i]
+        product.withUnsafeBytes { productBytes in
+            delta.withUnsafeMutableBytes { deltaBytes in
+                rounding.values.withUnsafeMutableBytes { valueBytes in
+                    rounding.codes.withUnsafeMutableBufferPointer { codes in
+                        changes.withUnsafeMutableBytes { changeBytes in
+                            for r in 0..<rows {
+                                let p = productBytes.loadUnaligned(fromByteOffset: (r * width + first - start) * 4, as: SIMD8<Float>.self)
+                                let at = (r * columns + first) * 4
+                                let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                var step = SIMD8<Float>()
+                                for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
+                                let (value, code) = codebook.quantize(current + step)
+                                let d = value - current
+                                guard d != SIMD8<Float>() else { continue }
+                                var hd = SIMD8<Float>()
+                                for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
+                                // The row's loss changes by δ H_kk δᵀ − 2 δ·(ΔH)_k: keep only decreases.
+                                guard (d * hd).sum() - 2 * (d * p).sum() < 0 else { continue }
+                                valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
+                                let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
+                                changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
+                                codes[r * blocksPerRow + block] = code
+                                changed = true
+                            }
+                        }
+                    }
+                }
             }
-            var step = SIMD8<Float>()
-            for j in 0..<8 { for i in 0..<8 { step[j] += p[i] * inverse[i * 8 + j] } }
-            let (value, code) = rounding.codebook.quantize(current + step)
-            let d = value - current
-            guard d != SIMD8<Float>() else { continue }
-            var quadratic: Float = 0
-            for i in 0..<8 {
-                var row: Float = 0
-                for j in 0..<8 { row += hessian[(first + i) * columns + first + j] * d[j] }
-                quadratic += d[i] * row
-            }
-            guard quadratic - 2 * (d * p).sum() < 0 else { continue }
-            for i in 0..<8 {
-                rounding.values[r * columns + first + i] = value[i]
-                delta[r * columns + first + i] -= d[i]
-                changes[r * 8 + i] = d[i]
-            }
-            rounding.codes[r * rounding.blocksPerRow + block] = code
-            changed = true
         }
         return changed
     }
