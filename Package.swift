@@ -52,7 +52,7 @@ let package = Package(
             swiftSettings: cpuFlags),
         .target(
             name: "QZooPipeline",
-            dependencies: ["QZooCore", "QZooQuant", "QZooFormats", .product(name: "Yams", package: "Yams")],
+            dependencies: ["QZooCore", "QZooQuant", "QZooFormats", "QZooModels", .product(name: "Yams", package: "Yams")],
             swiftSettings: cpuFlags),
         .executableTarget(
             name: "qzoo",
@@ -76,7 +76,7 @@ let package = Package(
             dependencies: ["QZooTestSupport", "QZooFormats", "QZooQuant", "QZooCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: cpuFlags),
         .testTarget(
-            name: "QZooPipelineTests", dependencies: ["QZooTestSupport", "QZooPipeline", "QZooFormats", "QZooQuant", "QZooCore"],
+            name: "QZooPipelineTests", dependencies: ["QZooTestSupport", "QZooPipeline", "QZooFormats", "QZooQuant", "QZooModels", "QZooCore"],
             swiftSettings: cpuFlags),
     ]
 )

@@ -57,6 +57,22 @@ public struct PassParameters {
         return value
     }
 
+    /// A finite number in `range`; `fallback` when absent.
+    public mutating func double(_ key: String, in range: ClosedRange<Double>, default fallback: Double) throws -> Double {
+        var value = fallback
+        if let node = node(key) {
+            guard let number = node.scalar.flatMap({ Double($0.string) }), number.isFinite else {
+                throw fail(node, "parameter '\(key)' must be a number, got '\(node.scalar?.string ?? "a \(kind(node))")'")
+            }
+            guard range.contains(number) else {
+                throw fail(node, "parameter '\(key)' must be in \(range.lowerBound)...\(range.upperBound), got \(number)")
+            }
+            value = number
+        }
+        canonical.append((key, .double(value)))
+        return value
+    }
+
     public mutating func bool(_ key: String, default fallback: Bool) throws -> Bool {
         var value = fallback
         if let node = node(key) {

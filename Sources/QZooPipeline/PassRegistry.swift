@@ -9,7 +9,9 @@ public struct PassRegistry: Sendable {
     /// Every pass qzoo ships, one line each.
     public static let standard = PassRegistry([
         LoadPass.self,
+        CalibratePass.self,
         RTNPass.self,
+        GPTQPass.self,
         ExportPass.self,
         BundlePass.self,
     ])

@@ -1,4 +1,5 @@
 import QZooCore
+import QZooModels
 import QZooQuant
 
 /// A file a stage produced or passes along, by the name it will have in outputs and bundles.
@@ -27,17 +28,35 @@ public struct PipelineState: Sendable {
     public var checkpoint: Checkpoint?
     /// Reconstruction error of each quantized tensor, measured when it was quantized.
     public var errors: [String: ReconstructionError]
+    /// Proxy loss and damping of each tensor a calibrated method (GPTQ) rounded.
+    public var calibrated: [String: CalibratedRounding]
+    /// The statistics a `calibrate` stage measured and the text it measured them on; passes
+    /// after it (GPTQ, AWQ, ...) read them. A pass that quantizes drops them (they describe the
+    /// model before it), which also keeps them out of later cache entries.
+    public var calibration: PipelineCalibration?
     public var sideFiles: [NamedFile]
     public var files: [NamedFile]
     public var exports: [ExportRecord]
 
-    public init(checkpoint: Checkpoint? = nil, errors: [String: ReconstructionError] = [:], sideFiles: [NamedFile] = [],
-                files: [NamedFile] = [], exports: [ExportRecord] = []) {
+    public init(checkpoint: Checkpoint? = nil, errors: [String: ReconstructionError] = [:],
+                calibrated: [String: CalibratedRounding] = [:], calibration: PipelineCalibration? = nil,
+                sideFiles: [NamedFile] = [], files: [NamedFile] = [], exports: [ExportRecord] = []) {
         self.checkpoint = checkpoint
         self.errors = errors
+        self.calibrated = calibrated
+        self.calibration = calibration
         self.sideFiles = sideFiles
         self.files = files
         self.exports = exports
+    }
+
+    /// Records what quantizing did to each tensor (errors, and proxy loss and damping where the
+    /// method is calibrated) for bundle manifests.
+    mutating func record(_ result: CheckpointQuantization) {
+        for report in result.reports {
+            errors[report.name] = report.error
+            if let calibrated = report.calibrated { self.calibrated[report.name] = calibrated }
+        }
     }
 
     /// The one input's checkpoint, for passes that transform a model.
@@ -46,5 +65,31 @@ public struct PipelineState: Sendable {
             throw QZooError(.invalidArgument, "stage '\(stage)' received no checkpoint")
         }
         return (input, checkpoint)
+    }
+}
+
+/// Calibration statistics as they travel along a pipeline, with their provenance.
+public struct PipelineCalibration: Sendable {
+    /// Per linear layer, measured on the stage's input model.
+    public var statistics: CalibrationSet
+    /// The texts and batching, so a sequential pass can measure the model again.
+    public var run: CalibrationRun
+    /// Where the texts came from (a path or the built-in corpus) and their SHA-256.
+    public var source: String
+    public var sha256: String
+
+    public init(statistics: CalibrationSet, run: CalibrationRun, source: String, sha256: String) {
+        self.statistics = statistics
+        self.run = run
+        self.source = source
+        self.sha256 = sha256
+    }
+
+    /// The state's calibration, or an error telling the user which stage is missing.
+    static func required(_ state: PipelineState, stage: String, pass: String) throws -> PipelineCalibration {
+        guard let calibration = state.calibration else {
+            throw QZooError(.invalidArgument, "stage '\(stage)': \(pass) needs calibration statistics; put a 'calibrate' stage before it")
+        }
+        return calibration
     }
 }

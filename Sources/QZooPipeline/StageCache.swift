@@ -6,7 +6,8 @@ import QZooFormats
 import QZooQuant
 
 /// Stage outputs on disk, one directory per cache key:
-/// `KEY/state.json` (what the state holds), `KEY/checkpoint.qpack`, `KEY/side/*`, `KEY/files/*`.
+/// `KEY/state.json` (what the state holds), `KEY/checkpoint.qpack`, `KEY/calibration.safetensors`,
+/// `KEY/side/*`, `KEY/files/*`.
 ///
 /// An entry appears atomically (built in a temporary sibling, then renamed), so a failed or
 /// interrupted stage leaves nothing behind, and a present entry is complete.
@@ -44,9 +45,12 @@ public struct StageCache: Sendable {
             guard mkdir(entry + "/side", 0o755) == 0 else { throw QZooError.io("cannot create \(entry)/side: \(errnoText())") }
             for side in state.sideFiles { try Directories.copy(side.path, to: entry + "/side/" + side.name, overwrite: false) }
         }
+        let calibration = try state.calibration.map { try CalibrationRecord.persist($0, in: entry) } ?? .null
         let document = JSONValue.object([
             ("checkpoint", .bool(state.checkpoint != nil)),
-            ("errors", .object(state.errors.map { ($0.key, .array([.double($0.value.relativeRMS), .double($0.value.maxAbsolute)])) })),
+            ("errors", .object(state.errors.sorted { $0.key < $1.key }.map { ($0.key, .array([.double($0.value.relativeRMS), .double($0.value.maxAbsolute)])) })),
+            ("calibrated", .object(state.calibrated.sorted { $0.key < $1.key }.map { ($0.key, CalibrationRecord.json($0.value)) })),
+            ("calibration", calibration),
             ("side_files", .array(state.sideFiles.map { .string($0.name) })),
             ("files", .array(state.files.map { .string($0.name) })),
             ("exports", .array(state.exports.map(\.json))),
@@ -60,10 +64,19 @@ public struct StageCache: Sendable {
         let document = try JSONParser.parse(ByteStorage.map(path: file).withBuffer { Array($0) })
         let damaged = { QZooError.malformed("damaged cache entry; delete \(entry) and run again", file: file) }
         guard let hasCheckpoint = document["checkpoint"]?.boolValue, let errors = document["errors"]?.objectMembers,
+              let calibrated = document["calibrated"]?.objectMembers, let calibration = document["calibration"],
               let sides = document["side_files"]?.arrayValue, let files = document["files"]?.arrayValue,
               let exports = document["exports"]?.arrayValue else { throw damaged() }
         var state = PipelineState()
         if hasCheckpoint { state.checkpoint = try CheckpointIO.read(path: entry + "/checkpoint.qpack").0 }
+        for (name, value) in calibrated {
+            guard let rounding = CalibrationRecord.rounding(value) else { throw damaged() }
+            state.calibrated[name] = rounding
+        }
+        if calibration != .null {
+            guard let restored = try CalibrationRecord.load(calibration, in: entry) else { throw damaged() }
+            state.calibration = restored
+        }
         for (name, value) in errors {
             guard let pair = value.arrayValue, pair.count == 2, let rms = pair[0].doubleValue, let maximum = pair[1].doubleValue else { throw damaged() }
             state.errors[name] = ReconstructionError(maxAbsolute: maximum, relativeRMS: rms)

@@ -4,7 +4,8 @@ import QZooQuant
 /// The per-tensor lines and totals a bundle manifest records for an export.
 enum TensorSummary {
     /// `tensors` (one object per tensor, in checkpoint order) and `totals`.
-    static func export(_ checkpoint: Checkpoint, errors: [String: ReconstructionError]) -> [(key: String, value: JSONValue)] {
+    static func export(_ checkpoint: Checkpoint, errors: [String: ReconstructionError],
+                       calibrated: [String: CalibratedRounding] = [:]) -> [(key: String, value: JSONValue)] {
         var lines: [JSONValue] = []
         var totals = Totals()
         for (name, tensor) in checkpoint.tensors {
@@ -27,7 +28,7 @@ enum TensorSummary {
                 ("bits_per_weight", .double(Double(weight.storedByteCount * 8) / Double(max(elements, 1)))),
                 ("stored_bytes", .int(weight.storedByteCount)),
             ]
-            fields += errorFields(errors[name])
+            fields += errorFields(errors[name]) + calibratedFields(calibrated[name])
             totals.add(elements: elements, bytes: weight.storedByteCount, quantized: true, error: errors[name])
             lines.append(.object(fields))
         }
@@ -59,6 +60,14 @@ enum TensorSummary {
     static func errorFields(_ error: ReconstructionError?) -> [(key: String, value: JSONValue)] {
         guard let error else { return [] }
         return [("rel_rms_error", .double(error.relativeRMS)), ("max_abs_error", .double(error.maxAbsolute))]
+    }
+
+    /// A calibrated method's relative proxy loss `tr(ΔW H ΔWᵀ)/tr(W H Wᵀ)` and the damping λ it
+    /// used (`"rtn"` when no damping let the Hessian factor and the weight was rounded to nearest).
+    static func calibratedFields(_ rounding: CalibratedRounding?) -> [(key: String, value: JSONValue)] {
+        guard let rounding else { return [] }
+        return [("rel_proxy_loss", .double(rounding.relativeProxyLoss)),
+                ("damping", rounding.damping.map { .double($0) } ?? .string("rtn"))]
     }
 
     /// Sums over an export: overall and quantized-only bits per weight, and the element-weighted

@@ -10,10 +10,15 @@ import QZooCore
 public struct WeightSelection {
     public var include: [Regex<AnyRegexOutput>]
     public var exclude: [Regex<AnyRegexOutput>]
+    /// When set, every other tensor is kept whatever the patterns say: a calibrated method
+    /// quantizes by default only the layers it has statistics for (an encoder's linears, not a
+    /// pooler that sentence embeddings never run).
+    public var only: Set<String>?
 
-    public init(include: [Regex<AnyRegexOutput>] = [], exclude: [Regex<AnyRegexOutput>] = []) {
+    public init(include: [Regex<AnyRegexOutput>] = [], exclude: [Regex<AnyRegexOutput>] = [], only: Set<String>? = nil) {
         self.include = include
         self.exclude = exclude
+        self.only = only
     }
 
     /// What happens to one tensor.
@@ -27,6 +32,7 @@ public struct WeightSelection {
 
     public func decision(for name: String, _ tensor: Tensor) -> Decision {
         if exclude.contains(where: { name.contains($0) }) { return .keep }
+        if let only, !only.contains(name) { return .keep }
         if include.isEmpty {
             return Self.isLinearWeight(name: name, tensor) ? .quantize : .keep
         }

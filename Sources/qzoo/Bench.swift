@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QZooCore
+import QZooPipeline
 import QZooMath
 import QZooModels
 
@@ -37,7 +38,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let input = try ModelInput.load(model)
-        let texts = Array(try TextInput.load(data).lines.prefix(max(sentences, 1)))
+        let texts = Array(try TextCorpus.load(data).lines.prefix(max(sentences, 1)))
         let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(),
                                             maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         let sgemm = try SgemmRate.measure()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QZooCore
+import QZooPipeline
 import QZooFormats
 import QZooMath
 import QZooModels
@@ -46,7 +47,7 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         let input = try ModelInput.load(model)
-        let texts = try TextInput.load(data)
+        let texts = try TextCorpus.load(data)
         let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(),
                                             maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         var accumulator = CalibrationAccumulator(architecture: input.architecture)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QZooCore
+import QZooPipeline
 import QZooFormats
 import QZooModels
 
@@ -51,7 +52,7 @@ struct Embed: ParsableCommand {
 
     func run() throws {
         let input = try ModelInput.load(model)
-        let texts = try TextInput.load(data)
+        let texts = try TextCorpus.load(data)
         let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(precision.encoderPrecision),
                                             maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         var observer = NoObserver()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QZooCore
+import QZooPipeline
 import QZooFormats
 import QZooMath
 import QZooModels
@@ -59,7 +60,7 @@ struct Eval: ParsableCommand {
         let embedders = try [referenceModel, candidateModel].map {
             try SentenceEmbedder(tokenizer: tokenizer, encoder: try $0.encoder(), maxLength: runOptions.maxLength, batchSize: runOptions.batch)
         }
-        let texts = try TextInput.load(data)
+        let texts = try TextCorpus.load(data)
         let (a, b) = (try embed(embedders[0], texts.lines, "reference"), try embed(embedders[1], texts.lines, "candidate"))
         var report = EvalReport(reference: reference, candidate: candidate, data: texts.source)
         report.agreement = try EmbeddingAgreement(reference: a, candidate: b, count: texts.lines.count, width: referenceModel.architecture.config.hiddenSize)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QZooCore
+import QZooPipeline
 import QZooFormats
 import QZooModels
 import QZooQuant
@@ -32,7 +33,8 @@ struct Quantize: ParsableCommand {
             formats/calibration.md; fixed for every layer), or, for models qzoo can run (BERT), \
             calibrates on the fly on --data TEXT or the built-in corpus: layer by layer, each \
             layer's Hessians measured on the outputs of the already-quantized layers before it \
-            (--no-sequential: one pass over the float model). Options as in the reference \
+            (--no-sequential: one pass over the float model); then only the layers calibration \
+            reaches (the encoder's linears, not a pooler) are quantized unless --include names others. Options as in the reference \
             implementation: --act-order (columns in order of decreasing H diagonal), \
             --static-groups (group scales fitted before any update, so act-order needs no stored \
             permutation), --damp (λ = damp · mean diag H, retried at 10× and 100× if H does not \
@@ -58,7 +60,7 @@ struct Quantize: ParsableCommand {
               qzoo quantize model.safetensors model-w4g128.qpack --bits 4 --group-size 128
               qzoo quantize model.safetensors model-w8.qdq.json --bits 8 --sym
               qzoo quantize model.safetensors model-w3.qpack --bits 3 --group-size 64 --clip-search --exclude pooler
-              qzoo quantize all-MiniLM-L6-v2/ w4-gptq.qpack --method gptq --bits 4 --group-size 128 --exclude pooler
+              qzoo quantize all-MiniLM-L6-v2/ w4-gptq.qpack --method gptq --bits 4 --group-size 128 --act-order
               qzoo quantize model.safetensors w4-gptq.qpack --method gptq --bits 4 --calibration calib.safetensors
               qzoo quantize all-MiniLM-L6-v2/ w2-quipsharp.qpack --method quipsharp --bits 2 --exclude pooler
             """)
@@ -228,17 +230,18 @@ extension Quantize {
                 return try quantizeCheckpoint(source, with: try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil),
                                               selection: selection())
             case .gptq:
-                gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection())
+                gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection(),
+                                       sequential: sequential)
             case .quipsharp:
                 gptq = GPTQCalibration(quantizer: try QuIPSharpQuantizer(parameters: try quipSharpParameters()),
-                                       selection: try selection(), label: "quipsharp")
+                                       selection: try selection(), sequential: sequential)
             }
             if let calibration {
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
                 return try gptq.withCalibrationFile(calibration, source: source)
             }
             let model = try ModelInput.load(input)
-            return try gptq.calibratingOnTheFly(model: model, texts: try TextInput.load(data).lines, options: runOptions)
+            return try gptq.calibratingOnTheFly(model: model, texts: try TextCorpus.load(data).lines, options: runOptions)
         } catch let error as QZooError {
             throw error.inFile(input)
         }

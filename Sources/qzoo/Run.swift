@@ -16,7 +16,7 @@ struct Run: ParsableCommand {
               description: 4-bit round-to-nearest, groups of 128 columns
               stages:
                 - {id: load, pass: load}
-                - {id: quantize, pass: rtn, needs: [load], with: {bits: 4, group-size: 128}}
+                - {id: quantize, pass: rtn, needs: [load], with: {bits: 4, group_size: 128}}
                 - {id: qpack, pass: export, needs: [quantize], with: {format: qpack}}
                 - {id: bundle, pass: bundle, needs: [qpack]}
 

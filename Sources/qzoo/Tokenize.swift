@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QZooCore
+import QZooPipeline
 import QZooModels
 
 struct Tokenize: ParsableCommand {
@@ -30,7 +31,7 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         let directory = try ModelInput.directory(of: model)
         let tokenizer = try WordPieceTokenizer.load(directory: directory)
-        let texts = try TextInput.load(data)
+        let texts = try TextCorpus.load(data)
         var out = ""
         for line in texts.lines {
             out += "[" + tokenizer.encode(line, maxLength: maxLength).map(String.init).joined(separator: ",") + "]\n"

@@ -9,7 +9,7 @@ import QZooPipeline
         name: w4
         stages:
           - {id: load, pass: load}
-          - {id: quantize, pass: rtn, needs: [load], with: {bits: 4, group-size: 8}}
+          - {id: quantize, pass: rtn, needs: [load], with: {bits: 4, group_size: 8}}
           - {id: export, pass: export, needs: [quantize], with: {format: qpack}}
           - {id: bundle, pass: bundle, needs: [export], with: {level: 5}}
         """
@@ -36,7 +36,7 @@ import QZooPipeline
         #expect(statuses(level) == [.notNeeded, .notNeeded, .cached, .ran])
         let bits = try Fixtures.run(Self.pipeline.edited("bits: 4", with: "bits: 3"), model: model, root: root.path)
         #expect(statuses(bits) == [.ran, .ran, .ran, .ran])
-        let spelledDefault = try Fixtures.run(Self.pipeline.edited("group-size: 8", with: "group-size: 8, symmetric: false"), model: model, root: root.path)
+        let spelledDefault = try Fixtures.run(Self.pipeline.edited("group_size: 8", with: "group_size: 8, sym: false"), model: model, root: root.path)
         #expect(statuses(spelledDefault)[1] == .notNeeded, "spelling out a default is the same parameters")
     }
 

@@ -51,6 +51,38 @@ public struct BertEncoder: Sendable {
         return try hiddenStates(batch, observer: &observer, profile: &profile)
     }
 
+    /// The embedding layer's output for `batch`, `[batch.tokenCount, hiddenSize]`: the input of
+    /// layer 0. With `layer(_:_:_:observer:profile:)` it runs the model one layer at a time, so
+    /// sequential calibration keeps each layer's inputs instead of recomputing the layers before.
+    public func embeddings(_ batch: TokenBatch) throws -> [Float] {
+        switch forward {
+        case .float(let model):
+            try model.check(batch)
+            return model.embed(batch)
+        case .double(let model):
+            try model.check(batch)
+            return model.embed(batch).map(Float.init)
+        }
+    }
+
+    /// Encoder layer `index` applied to `hidden` (`[batch.tokenCount, hiddenSize]`, the previous
+    /// layer's output), with the observer seeing the layer's linear inputs.
+    public func layer<O: LinearInputObserver>(_ index: Int, _ hidden: [Float], _ batch: TokenBatch, observer: inout O,
+                                              profile: inout ForwardProfile) throws -> [Float] {
+        guard (0..<config.layerCount).contains(index), hidden.count == batch.tokenCount * config.hiddenSize else {
+            throw QZooError(.invalidArgument, "layer \(index) of \(config.layerCount) needs \(batch.tokenCount)×\(config.hiddenSize) inputs, got \(hidden.count)")
+        }
+        switch forward {
+        case .float(let model):
+            return try model.layer(index, hidden, batch, observe: { try observer.observe(group: $0, input: $1, rows: $2, columns: $3) }, profile: &profile)
+        case .double(let model):
+            return try model.layer(index, hidden.map(Double.init), batch, observe: { group, input, rows, columns in
+                let narrowed = input.map(Float.init)
+                try narrowed.withUnsafeBufferPointer { try observer.observe(group: group, input: $0, rows: rows, columns: columns) }
+            }, profile: &profile).map(Float.init)
+        }
+    }
+
     /// Sentence embeddings as sentence-transformers computes them for mean-pooling models:
     /// the mean of each sequence's final hidden states over its tokens (special tokens
     /// included, padding excluded), divided by its L2 norm (at least 1e-12): `[batch.count, h]`.

@@ -5,7 +5,7 @@ import QZooFormats
 /// model's side files (formats/bundle.md).
 public struct BundlePass: Pass {
     public static let name = "bundle"
-    public static let summary = "pack exports, side files, pipeline.yaml and a manifest into a reproducible .tar.zst (level, long-distance, file, side-files)"
+    public static let summary = "pack exports, side files, pipeline.yaml and a manifest into a reproducible .tar.zst (level, long_distance, file, side_files)"
     public static let signature = PassSignature(inputs: 1...64, consumes: .files, produces: .bundle, usesTargets: false)
 
     let level: Int
@@ -18,8 +18,8 @@ public struct BundlePass: Pass {
         fileName = try parameters.string("file", default: nil) { name in
             name.hasSuffix(".tar.zst") && PipelineSpecReader.isIdentifier(name) ? nil : "must be a plain file name ending in .tar.zst"
         }
-        includeSideFiles = try parameters.bool("side-files", default: true)
-        longDistance = try parameters.bool("long-distance", default: true)
+        includeSideFiles = try parameters.bool("side_files", default: true)
+        longDistance = try parameters.bool("long_distance", default: true)
     }
 
     /// The bundle's file name: `file`, or the pipeline's name.

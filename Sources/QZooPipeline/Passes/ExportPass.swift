@@ -57,12 +57,13 @@ public struct ExportPass: Pass {
         let path = context.directory + "/" + fileStem + format.fileExtension
         try CheckpointIO.write(checkpoint, to: path, format: format.checkpointFormat)
         state.files = try listDirectory(context.directory).map { NamedFile(name: $0, path: context.directory + "/" + $0) }
-        let summary = TensorSummary.export(checkpoint, errors: state.errors)
+        let summary = TensorSummary.export(checkpoint, errors: state.errors, calibrated: state.calibrated)
         state.exports = [ExportRecord(stage: context.stageID, json: .object([
             ("stage", .string(context.stageID)), ("format", .string(format.rawValue)), ("dequantized", .bool(dequantize)),
             ("files", .array(state.files.map { .string($0.name) })),
         ] + summary))]
         state.checkpoint = nil
+        state.calibration = nil
         return state
     }
 }

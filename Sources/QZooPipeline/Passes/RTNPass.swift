@@ -4,7 +4,7 @@ import QZooQuant
 /// Round-to-nearest quantization of the linear weights (or the `targets`), as `qzoo quantize`.
 public struct RTNPass: Pass {
     public static let name = "rtn"
-    public static let summary = "round-to-nearest b-bit affine quantization of linear weights (bits, group-size, symmetric, clip-search)"
+    public static let summary = "round-to-nearest b-bit affine quantization of linear weights (bits, group_size, sym, clip_search)"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let grid: AffineGrid
@@ -12,26 +12,27 @@ public struct RTNPass: Pass {
 
     public init(parameters: inout PassParameters) throws {
         let bits = try parameters.int("bits", in: 1...8)
-        let group = try parameters.optionalInt("group-size", in: 1...(1 << 20))
-        let symmetric = try parameters.bool("symmetric", default: false)
-        clipSearch = try parameters.bool("clip-search", default: false)
+        let group = try parameters.optionalInt("group_size", in: 1...(1 << 20))
+        let symmetric = try parameters.bool("sym", default: false)
+        clipSearch = try parameters.bool("clip_search", default: false)
         if bits == 1 && symmetric {
-            throw parameters.error(at: "symmetric", "a symmetric 1-bit grid has only the levels −scale and 0; set symmetric: false")
+            throw parameters.error(at: "sym", "a symmetric 1-bit grid has only the levels −scale and 0; set sym: false")
         }
         grid = AffineGrid(bits: bits, symmetric: symmetric, granularity: group.map { .group(size: $0) } ?? .perChannel)
     }
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
-        var (state, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        var state = input
         let quantizer = try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil)
         let selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
         let result = try quantizeCheckpoint(checkpoint, with: quantizer, selection: selection)
         guard !result.reports.isEmpty else {
             throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
         }
-        checkpoint = result.checkpoint
-        for report in result.reports { state.errors[report.name] = report.error }
-        state.checkpoint = checkpoint
+        state.record(result)
+        state.checkpoint = result.checkpoint
+        state.calibration = nil
         return state
     }
 }

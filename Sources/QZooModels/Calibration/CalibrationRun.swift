@@ -1,0 +1,40 @@
+import QZooCore
+
+/// The text a calibration runs on and how it is cut into batches: everything a pass needs to
+/// measure a model again later (sequential GPTQ re-measures each layer after quantizing the
+/// layers before it, so the statistics alone are not enough).
+public struct CalibrationRun: Sendable, Equatable {
+    public var texts: [String]
+    /// Tokens per sentence including `[CLS]` and `[SEP]`.
+    public var maxLength: Int
+    /// Sentences per forward pass.
+    public var batchSize: Int
+
+    public init(texts: [String], maxLength: Int = 128, batchSize: Int = 32) {
+        self.texts = texts
+        self.maxLength = maxLength
+        self.batchSize = batchSize
+    }
+}
+
+/// A BERT model qzoo can run: its architecture and tokenizer, for passes that measure it.
+public struct RunnableBert: Sendable {
+    public var architecture: BertArchitecture
+    public var tokenizer: WordPieceTokenizer
+
+    public init(architecture: BertArchitecture, tokenizer: WordPieceTokenizer) {
+        self.architecture = architecture
+        self.tokenizer = tokenizer
+    }
+
+    /// Statistics of every linear layer's input from a forward pass of `checkpoint` over
+    /// `run.texts`.
+    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+        let embedder = try SentenceEmbedder(tokenizer: tokenizer, encoder: encoder, maxLength: run.maxLength, batchSize: run.batchSize)
+        var accumulator = CalibrationAccumulator(architecture: architecture)
+        var profile = ForwardProfile()
+        _ = try embedder.embed(run.texts, observer: &accumulator, profile: &profile, progress: progress)
+        return accumulator.result()
+    }
+}

@@ -1,0 +1,56 @@
+import QZooCore
+import QZooModels
+import QZooQuant
+
+/// A method that rounds each weight against its layer's input statistics (GPTQ; QuIP#'s LDLQ).
+public protocol CalibratedQuantizer: Sendable {
+    /// The method's name in progress lines.
+    var methodName: String { get }
+    func quantizeWeight(name: String, _ weight: Tensor, statistics: LayerCalibration) throws -> QuantizedWeight
+}
+
+extension GPTQQuantizer: CalibratedQuantizer {
+    public var methodName: String { "gptq" }
+
+    public func quantizeWeight(name: String, _ weight: Tensor, statistics: LayerCalibration) throws -> QuantizedWeight {
+        try quantizeWeight(name: name, weight, hessian: statistics.hessian)
+    }
+}
+
+/// Quantizes the weights `selection` picks with statistics that stay fixed (measured once on
+/// the float model, or imported), in parallel.
+public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, statistics: CalibrationSet,
+                               selection: WeightSelection) throws -> CheckpointQuantization {
+    let (jobs, ineligible) = selectWeights(source, selection: selection)
+    let weights = try parallelMap(count: jobs.count) { index in
+        let (name, tensor) = jobs[index]
+        guard let layer = statistics.layers[name] else {
+            throw QZooError(.invalidArgument, "the calibration statistics have no entry for this weight; calibrate this model or exclude it", tensor: name)
+        }
+        return try quantizer.quantizeWeight(name: name, tensor, statistics: layer)
+    }
+    return try assembleQuantization(source, weights, ineligible: ineligible)
+}
+
+/// Quantizes encoder layer by layer, each layer measured on the outputs of the already-quantized
+/// layers before it (`SequentialCalibration`); `progress` gets a line per stage.
+public func quantizeSequentially(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, model: RunnableBert,
+                                 run: CalibrationRun, selection: WeightSelection,
+                                 progress: (String) -> Void = { _ in }) throws -> CheckpointQuantization {
+    let (jobs, ineligible) = selectWeights(source, selection: selection)
+    let tensors = Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, $0.tensor) })
+    var done: [String: QuantizedWeight] = [:]
+    let driver = SequentialCalibration(model: model, run: run)
+    try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
+        progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount), \(names.count) weights")
+        let weights = try parallelMap(count: names.count) { i in
+            guard let tensor = tensors[names[i]], let layer = statistics.layers[names[i]] else {
+                throw QZooError(.invalidArgument, "calibration measured no input for this layer", tensor: names[i])
+            }
+            return try quantizer.quantizeWeight(name: names[i], tensor, statistics: layer)
+        }
+        for weight in weights { done[weight.name] = weight }
+        return try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.tensor.dequantize()) })
+    }
+    return try assembleQuantization(source, jobs.compactMap { done[$0.name] }, ineligible: ineligible)
+}

@@ -1,0 +1,54 @@
+import QZooCore
+import QZooModels
+import QZooQuant
+
+/// GPTQ rounding of the calibrated linear weights (or the `targets`) against the Hessians of a
+/// `calibrate` stage before it: layer by layer on the already-quantized model (`sequential`, the
+/// default), or with the calibrate stage's fixed Hessians. Weights without statistics (BERT's
+/// pooler) stay dense unless `targets` names them, which is then an error.
+public struct GPTQPass: Pass {
+    public static let name = "gptq"
+    public static let summary = "GPTQ Hessian-aware rounding after a calibrate stage (bits, group_size, sym, act_order, static_groups, damp, block_size, sequential)"
+    public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
+
+    let quantizer: GPTQQuantizer
+
+    public init(parameters: inout PassParameters) throws {
+        let defaults = GPTQParameters(bits: 4)
+        let bits = try parameters.int("bits", in: 1...8)
+        let settings = GPTQParameters(
+            bits: bits, groupSize: try parameters.optionalInt("group_size", in: 1...(1 << 20)),
+            symmetric: try parameters.bool("sym", default: defaults.symmetric),
+            actOrder: try parameters.bool("act_order", default: defaults.actOrder),
+            staticGroups: try parameters.bool("static_groups", default: defaults.staticGroups),
+            damp: try parameters.double("damp", in: 0...1, default: defaults.damp),
+            blockSize: try parameters.int("block_size", in: 1...(1 << 20), default: defaults.blockSize),
+            sequential: try parameters.bool("sequential", default: defaults.sequential))
+        if bits == 1 && settings.symmetric {
+            throw parameters.error(at: "sym", "a symmetric 1-bit grid has only the levels −scale and 0; set sym: false")
+        }
+        quantizer = try GPTQQuantizer(parameters: settings)
+    }
+
+    public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
+        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        var state = input
+        let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
+        var selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
+        if context.targets.isEmpty { selection.only = Set(calibration.statistics.layers.keys) }
+        let result: CheckpointQuantization
+        if quantizer.parameters.sequential {
+            let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
+            result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection)
+        } else {
+            result = try quantizeCalibrated(checkpoint, with: quantizer, statistics: calibration.statistics, selection: selection)
+        }
+        guard !result.reports.isEmpty else {
+            throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
+        }
+        state.record(result)
+        state.checkpoint = result.checkpoint
+        state.calibration = nil
+        return state
+    }
+}
