@@ -44,7 +44,7 @@ struct Quantize: ParsableCommand {
 
             quipsharp (QuIP# without fine-tuning, --bits 2, 3 or 4): both sides of each weight \
             are rotated by a randomized Hadamard transform (seeded signs, --seed), the rotated \
-            weight is scaled to RMS/ρ (--rho; defaults 0.9, 0.98, 1.03) and rounded 8 columns at \
+            weight is scaled to RMS/ρ (--rho; defaults 1.03, 0.98, 1.03) and rounded 8 columns at \
             a time to the E8P12 lattice codebook (2 bits; 3 and 4 bits add a residual stage) with \
             block LDLQ, then --tune-passes rounds of block coordinate descent (default 10). \
             Hessians come as for gptq (--calibration or on-the-fly; --damp is added to the \
@@ -107,7 +107,7 @@ struct Quantize: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "GPTQ with on-the-fly calibration: measure each layer after quantizing the layers before it.")
     var sequential = true
 
-    @Option(help: ArgumentHelp("QuIP#: code the rotated weight at RMS/rho (default: 0.9, 0.98, 1.03 for 2, 3, 4 bits).", valueName: "rho"))
+    @Option(help: ArgumentHelp("QuIP#: code the rotated weight at RMS/rho (default: 1.03, 0.98, 1.03 for 2, 3, 4 bits).", valueName: "rho"))
     var rho: Double?
 
     @Option(help: ArgumentHelp("QuIP#: block coordinate-descent passes after LDLQ.", valueName: "count"))
