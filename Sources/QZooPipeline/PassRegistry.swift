@@ -12,6 +12,7 @@ public struct PassRegistry: Sendable {
         CalibratePass.self,
         RTNPass.self,
         GPTQPass.self,
+        LDLQPass.self,
         ExportPass.self,
         BundlePass.self,
     ])
