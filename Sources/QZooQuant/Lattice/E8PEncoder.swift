@@ -27,6 +27,15 @@ public enum E8PEncoder {
         return (point + SIMD8(repeating: usePlus ? 0.25 : -0.25), code)
     }
 
+    /// The nearest codeword of each shift (`+¼`, then `−¼`): the overall nearest is one of them;
+    /// the other is the natural alternative when a non-Euclidean metric decides (tune passes).
+    @inline(__always)
+    public static func nearestOfEachShift(_ x: SIMD8<Float>) -> (plus: (value: SIMD8<Float>, code: UInt16), minus: (value: SIMD8<Float>, code: UInt16)) {
+        let plus = best(x - 0.25).point, minus = best(x + 0.25).point
+        return ((plus + 0.25, E8PCodebook.encode(point: plus, positiveShift: true) ?? 0),
+                (minus - 0.25, E8PCodebook.encode(point: minus, positiveShift: false) ?? 0))
+    }
+
     /// The best candidate point of D̂8 for `y` and its squared distance.
     @inline(__always)
     static func best(_ y: SIMD8<Float>) -> (point: SIMD8<Float>, distance: Float) {

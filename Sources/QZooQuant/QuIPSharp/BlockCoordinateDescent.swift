@@ -4,9 +4,10 @@ import QZooMath
 /// QuIP#'s fine-tuning-free "tune" passes (`quip_tune_iters`, `LDLQ_buffered`): greedy block
 /// coordinate descent on the proxy loss `tr(Δ H Δᵀ)`, `Δ = W − Ŵ`, after LDLQ. For each block `k`
 /// of 8 columns, the loss-minimising unconstrained value is `Ŵ_k + (Δ H)_{:,k} H_kk⁻¹`; it is
-/// rounded to the nearest codeword. Unlike the reference, a row's block is only replaced when that
-/// lowers the row's loss (the change is `−2δ·(ΔH)_k + δ H_kk δᵀ`, exact and cheap), so every pass
-/// is monotone.
+/// rounded to the nearest codeword. Unlike the reference, the candidates (for E8P the nearest
+/// codeword of each of its two shifts, one of which is the Euclidean nearest) are compared by the
+/// exact change of the row's loss, `δ H_kk δᵀ − 2δ·(ΔH)_k`, and a block is only replaced when that
+/// change is negative — so every pass is monotone and never worse than the reference's step.
 ///
 /// `(ΔH)` is computed per buffer of 128 columns with one gemm and kept current inside the buffer
 /// with a rank-8 update per block — the reference's buffering, so a pass costs one `rows × n × n`
@@ -71,13 +72,15 @@ struct BlockCoordinateDescent {
                                 let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
                                 var step = SIMD8<Float>()
                                 for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
-                                let (value, code) = codebook.quantize(current + step)
+                                let options = codebook.candidates(current + step)
+                                var (value, code) = options.first
+                                var change = Self.lossChange(value - current, p, h)
+                                if let second = options.second {
+                                    let other = Self.lossChange(second.value - current, p, h)
+                                    if other < change { (value, code, change) = (second.value, second.code, other) }
+                                }
+                                guard change < 0 else { continue }
                                 let d = value - current
-                                guard d != SIMD8<Float>() else { continue }
-                                var hd = SIMD8<Float>()
-                                for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
-                                // The row's loss changes by δ H_kk δᵀ − 2 δ·(ΔH)_k: keep only decreases.
-                                guard (d * hd).sum() - 2 * (d * p).sum() < 0 else { continue }
                                 valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
                                 let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
                                 deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
@@ -91,6 +94,14 @@ struct BlockCoordinateDescent {
             }
         }
         return changed
+    }
+
+    /// The change of a row's loss when its block moves by `d`: `d H_kk dᵀ − 2 d·(ΔH)_k`.
+    @inline(__always)
+    static func lossChange(_ d: SIMD8<Float>, _ p: SIMD8<Float>, _ h: [SIMD8<Float>]) -> Float {
+        var hd = SIMD8<Float>()
+        for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
+        return (d * hd).sum() - 2 * (d * p).sum()
     }
 
     /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]`.
