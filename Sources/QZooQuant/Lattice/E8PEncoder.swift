@@ -9,11 +9,9 @@
 /// 5/2 and `n3` entries 3/2, `n3 + 3·n5 ≤ 4`); by the rearrangement inequality the best member
 /// of an orbit puts its largest entries on the largest `|y_i|`, and when a sign must be fixed the
 /// flip lands on the smallest `|y_i|` (which carries a ½). So 7 scores from the prefix sums of
-/// the sorted `|y|` cover 227 patterns; the 29 listed norm-12 patterns are scored one by one.
+/// the sorted `|y|` cover 227 patterns; the 29 listed norm-12 patterns are scored together, one
+/// SIMD lane each.
 public enum E8PEncoder {
-    /// The sorted orbit patterns: (count of 5/2, count of 3/2).
-    static let orbits: [(fives: Int, threes: Int)] = [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 0), (1, 1)]
-
     static let norm12: [SIMD8<Float>] = E8PSourcePatterns.listedNorm12.map { SIMD8($0.map { Float($0) * 0.5 }) }
 
     /// The nearest codeword to `x` and its code. Ties between shifts go to `+¼` (as the reference).
@@ -36,55 +34,70 @@ public enum E8PEncoder {
                 (minus - 0.25, E8PCodebook.encode(point: minus, positiveShift: false) ?? 0))
     }
 
-    /// The best candidate point of D̂8 for `y` and its squared distance.
+    /// The best candidate point of D̂8 for `y` and its squared distance. (SIMD lanes are never
+    /// indexed with a run-time index here: that sends the vector through memory on every access;
+    /// the sort works on a stack tuple instead.)
     @inline(__always)
     static func best(_ y: SIMD8<Float>) -> (point: SIMD8<Float>, distance: Float) {
         let negative = y .< 0
         let u = y.replacing(with: -y, where: negative)
         let sign = SIMD8<Float>(repeating: 1).replacing(with: -1, where: negative)
         let oddNegatives = SIMD8<Int32>(repeating: 0).replacing(with: 1, where: negative).wrappedSum() & 1 == 1
-        var point = SIMD8<Float>()
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 8) { order in
-            let sorted = sortedDescending(u, order: order)
-            let orbit = bestOrbit(sorted, oddNegatives: oddNegatives)
-            let listed = bestListed(u, oddNegatives: oddNegatives)
-            if orbit.score >= listed.score {
-                let shape = orbits[orbit.index]
-                for rank in 0..<8 {
-                    point[order[rank]] = rank < shape.fives ? 2.5 : (rank < shape.fives + shape.threes ? 1.5 : 0.5)
+        let listed = bestListed(u, oddNegatives: oddNegatives)
+        var values: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var out = values
+        var order = (0, 1, 2, 3, 4, 5, 6, 7)
+        let orbitWins = withUnsafeMutableBytes(of: &values) { valueBytes in
+            withUnsafeMutableBytes(of: &order) { orderBytes in
+                withUnsafeMutableBytes(of: &out) { outBytes in
+                    valueBytes.storeBytes(of: u, as: SIMD8<Float>.self)
+                    let value = valueBytes.bindMemory(to: Float.self), index = orderBytes.bindMemory(to: Int.self)
+                    let point = outBytes.bindMemory(to: Float.self)
+                    sortDescending(value, index)
+                    let orbit = bestOrbit(value, oddNegatives: oddNegatives)
+                    guard orbit.score >= listed.score else { return false }
+                    for rank in 0..<8 {
+                        point[index[rank]] = rank < orbit.fives ? 2.5 : (rank < orbit.fives + orbit.threes ? 1.5 : 0.5)
+                    }
+                    if orbit.flip { point[index[7]] = -point[index[7]] }
+                    return true
                 }
-                point *= sign
-                if orbit.flip { point[order[7]] = -point[order[7]] }
-            } else {
-                point = norm12[listed.index] * sign
-                if let flip = listed.flip { point[flip] = -point[flip] }
             }
+        }
+        var point: SIMD8<Float>
+        if orbitWins {
+            point = withUnsafeBytes(of: out) { $0.loadUnaligned(as: SIMD8<Float>.self) } * sign
+        } else {
+            point = norm12[listed.index] * sign
+            if listed.flip >= 0 { point = point.replacing(with: -point, where: lanes8 .== Int32(listed.flip)) }
         }
         let delta = y - point
         return (point, (delta * delta).sum())
     }
 
-    /// The best of the 7 orbits for sorted `|y|` (descending).
+    static let lanes8 = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+
+    /// The best of the 7 orbits for `u` sorted descending: (5/2 count, 3/2 count, score, whether
+    /// the smallest coordinate's sign is flipped). Σa = 4 + n3 + 2·n5 is odd exactly when n3 is
+    /// odd; a pattern whose parity does not match the count of negative `y_i` pays `2·u₈`.
     @inline(__always)
-    static func bestOrbit(_ u: SIMD8<Float>, oddNegatives: Bool) -> (index: Int, score: Float, flip: Bool) {
-        let total = u.sum()
+    static func bestOrbit(_ u: UnsafeMutableBufferPointer<Float>, oddNegatives: Bool)
+        -> (fives: Int, threes: Int, score: Float, flip: Bool) {
+        let total = u[0] + u[1] + u[2] + u[3] + u[4] + u[5] + u[6] + u[7]
         let t1 = u[0], t2 = t1 + u[1], t3 = t2 + u[2], t4 = t3 + u[3]
-        let prefix = SIMD8<Float>(0, t1, t2, t3, t4, 0, 0, 0)
-        var bestIndex = 0, bestScore = -Float.infinity, bestFlip = false
-        for index in 0 ..< orbits.count {
-            let orbit = orbits[index]
-            // Σa = 4 + n3 + 2·n5: odd exactly when n3 is odd.
-            let mismatch = (orbit.threes & 1 == 1) != oddNegatives
-            var score: Float
-            if orbit.fives == 0 {
-                score = total + 2 * prefix[orbit.threes] - Float(2 + 2 * orbit.threes)
-            } else {
-                score = total + 2 * u[0] + 2 * prefix[orbit.threes + 1] - Float(8 + 2 * orbit.threes)
-            }
-            if mismatch { score -= 2 * u[7] }
-            if score > bestScore { (bestIndex, bestScore, bestFlip) = (index, score, mismatch) }
+        let penalty = 2 * u[7]
+        let evenPenalty: Float = oddNegatives ? penalty : 0, oddPenalty: Float = oddNegatives ? 0 : penalty
+        var best = (fives: 0, threes: 0, score: total - 2 - evenPenalty, flip: oddNegatives)
+        func consider(_ fives: Int, _ threes: Int, _ score: Float) {
+            if score > best.score { best = (fives, threes, score, (threes & 1 == 1) != oddNegatives) }
         }
-        return (bestIndex, bestScore, bestFlip)
+        consider(0, 1, total + 2 * t1 - 4 - oddPenalty)
+        consider(0, 2, total + 2 * t2 - 6 - evenPenalty)
+        consider(0, 3, total + 2 * t3 - 8 - oddPenalty)
+        consider(0, 4, total + 2 * t4 - 10 - evenPenalty)
+        consider(1, 0, total + 2 * u[0] + 2 * t1 - 8 - evenPenalty)
+        consider(1, 1, total + 2 * u[0] + 2 * t2 - 10 - oddPenalty)
+        return best
     }
 
     /// The listed patterns by coordinate: lane `p` of entry `i` is pattern `p`'s `a_i` (29 lanes used).
@@ -102,9 +115,9 @@ public enum E8PEncoder {
     }()
 
     /// The best listed norm-12 pattern (Σa = 9, odd) for `|y|` in original order: all 29 scored
-    /// at once, one SIMD lane each.
+    /// at once, one SIMD lane each; `flip` is the coordinate whose sign is fixed, or −1.
     @inline(__always)
-    static func bestListed(_ u: SIMD8<Float>, oddNegatives: Bool) -> (index: Int, score: Float, flip: Int?) {
+    static func bestListed(_ u: SIMD8<Float>, oddNegatives: Bool) -> (index: Int, score: Float, flip: Int) {
         let mismatch = !oddNegatives
         var dot = SIMD32<Float>(), smallest = SIMD32<Float>(repeating: .infinity)
         listedLanes.withUnsafeBufferPointer { lanes in
@@ -117,13 +130,34 @@ public enum E8PEncoder {
         var scores = 2 * dot + listedBias
         if mismatch { scores -= 4 * smallest }
         let best = maximum(scores)
-        var index = 0
-        while index < norm12.count - 1 && scores[index] != best { index += 1 }
-        guard mismatch else { return (index, best, nil) }
+        let index = Int(minimum(lanes32.replacing(with: Int32.max, where: scores .!= SIMD32(repeating: best))))
+        guard mismatch else { return (index, best, -1) }
         let product = u * norm12[index]
-        var flip = 0
-        for i in 1..<8 where product[i] < product[flip] { flip = i }
+        let least = minimum(product)
+        let flip = Int(minimum(lanes8.replacing(with: Int32.max, where: product .!= SIMD8(repeating: least))))
         return (index, best, flip)
+    }
+
+    static let lanes32 = SIMD32<Int32>((0..<32).map(Int32.init))
+
+    @inline(__always)
+    static func minimum(_ v: SIMD32<Int32>) -> Int32 {
+        let a = pointwiseMin(v.lowHalf, v.highHalf)
+        return minimum(pointwiseMin(a.lowHalf, a.highHalf))
+    }
+
+    @inline(__always)
+    static func minimum(_ v: SIMD8<Int32>) -> Int32 {
+        let a = pointwiseMin(v.lowHalf, v.highHalf)
+        let b = pointwiseMin(a.lowHalf, a.highHalf)
+        return min(b[0], b[1])
+    }
+
+    @inline(__always)
+    static func minimum(_ v: SIMD8<Float>) -> Float {
+        let a = pointwiseMin(v.lowHalf, v.highHalf)
+        let b = pointwiseMin(a.lowHalf, a.highHalf)
+        return min(b[0], b[1])
     }
 
     @inline(__always)
@@ -135,23 +169,20 @@ public enum E8PEncoder {
         return max(d[0], d[1])
     }
 
-    /// `u` sorted by decreasing value; `order[rank]` receives the coordinate of each rank
-    /// (insertion sort on 8 elements, ties by coordinate).
+    /// Sorts `value` (8 entries) by decreasing value, carrying `index` along (insertion sort;
+    /// equal values keep coordinate order).
     @inline(__always)
-    static func sortedDescending(_ u: SIMD8<Float>, order: UnsafeMutableBufferPointer<Int>) -> SIMD8<Float> {
-        var sorted = u
-        for i in 0..<8 { order[i] = i }
+    static func sortDescending(_ value: UnsafeMutableBufferPointer<Float>, _ index: UnsafeMutableBufferPointer<Int>) {
         for i in 1..<8 {
-            let value = sorted[i], key = order[i]
+            let v = value[i], k = index[i]
             var j = i - 1
-            while j >= 0 && sorted[j] < value {
-                sorted[j + 1] = sorted[j]
-                order[j + 1] = order[j]
+            while j >= 0 && value[j] < v {
+                value[j + 1] = value[j]
+                index[j + 1] = index[j]
                 j -= 1
             }
-            sorted[j + 1] = value
-            order[j + 1] = key
+            value[j + 1] = v
+            index[j + 1] = k
         }
-        return sorted
     }
 }
