@@ -100,37 +100,50 @@ public enum E8PEncoder {
         return best
     }
 
-    /// The listed patterns by coordinate: lane `p` of entry `i` is pattern `p`'s `a_i` (29 lanes used).
-    static let listedLanes: [SIMD32<Float>] = (0..<8).map { i in
-        var lanes = SIMD32<Float>()
-        for p in 0 ..< norm12.count { lanes[p] = norm12[p][i] }
+    /// The listed patterns in 4 groups of 8 lanes: entry `g·8 + i` holds coordinate `i` of
+    /// patterns `8g … 8g+7` (29 used; the 3 spare lanes are all zero).
+    static let listedLanes: [SIMD8<Float>] = (0..<32).map { entry in
+        let group = entry / 8, coordinate = entry % 8
+        var lanes = SIMD8<Float>()
+        for lane in 0..<8 where group * 8 + lane < norm12.count { lanes[lane] = norm12[group * 8 + lane][coordinate] }
         return lanes
     }
 
-    /// `−‖a‖² = −12` for the listed lanes, −∞ for the unused ones.
-    static let listedBias: SIMD32<Float> = {
-        var bias = SIMD32<Float>(repeating: -.infinity)
-        for p in 0 ..< norm12.count { bias[p] = -12 }
+    /// `−‖a‖² = −12` for each group's used lanes, −∞ for the spare ones.
+    static let listedBias: [SIMD8<Float>] = (0..<4).map { group in
+        var bias = SIMD8<Float>(repeating: -.infinity)
+        for lane in 0..<8 where group * 8 + lane < norm12.count { bias[lane] = -12 }
         return bias
-    }()
+    }
 
-    /// The best listed norm-12 pattern (Σa = 9, odd) for `|y|` in original order: all 29 scored
-    /// at once, one SIMD lane each; `flip` is the coordinate whose sign is fixed, or −1.
+    /// The best listed norm-12 pattern (Σa = 9, odd) for `|y|` in original order, scored eight
+    /// patterns per SIMD vector; `flip` is the coordinate whose sign is fixed, or −1.
     @inline(__always)
     static func bestListed(_ u: SIMD8<Float>, oddNegatives: Bool) -> (index: Int, score: Float, flip: Int) {
         let mismatch = !oddNegatives
-        var dot = SIMD32<Float>(), smallest = SIMD32<Float>(repeating: .infinity)
+        let u0 = u[0], u1 = u[1], u2 = u[2], u3 = u[3], u4 = u[4], u5 = u[5], u6 = u[6], u7 = u[7]
+        var best = -Float.infinity, index = 0
         listedLanes.withUnsafeBufferPointer { lanes in
-            for i in 0..<8 {
-                let product = lanes[i] * u[i]
-                dot += product
-                smallest = pointwiseMin(smallest, product)
+            listedBias.withUnsafeBufferPointer { bias in
+                for group in 0..<4 {
+                    let g = group * 8
+                    let products = (lanes[g] * u0, lanes[g + 1] * u1, lanes[g + 2] * u2, lanes[g + 3] * u3,
+                                    lanes[g + 4] * u4, lanes[g + 5] * u5, lanes[g + 6] * u6, lanes[g + 7] * u7)
+                    let dot = ((products.0 + products.1) + (products.2 + products.3)) + ((products.4 + products.5) + (products.6 + products.7))
+                    var scores = 2 * dot + bias[group]
+                    if mismatch {
+                        let smallest = lesser(lesser(lesser(products.0, products.1), lesser(products.2, products.3)),
+                                                    lesser(lesser(products.4, products.5), lesser(products.6, products.7)))
+                        scores -= 4 * smallest
+                    }
+                    let top = maximum(scores)
+                    if top > best {
+                        best = top
+                        index = g + Int(minimum(lanes8.replacing(with: Int32.max, where: scores .!= SIMD8(repeating: top))))
+                    }
+                }
             }
         }
-        var scores = 2 * dot + listedBias
-        if mismatch { scores -= 4 * smallest }
-        let best = maximum(scores)
-        let index = Int(minimum(lanes32.replacing(with: Int32.max, where: scores .!= SIMD32(repeating: best))))
         guard mismatch else { return (index, best, -1) }
         let product = u * norm12[index]
         let least = minimum(product)
@@ -138,35 +151,25 @@ public enum E8PEncoder {
         return (index, best, flip)
     }
 
-    static let lanes32 = SIMD32<Int32>((0..<32).map(Int32.init))
-
     @inline(__always)
-    static func minimum(_ v: SIMD32<Int32>) -> Int32 {
-        let a = pointwiseMin(v.lowHalf, v.highHalf)
-        return minimum(pointwiseMin(a.lowHalf, a.highHalf))
+    static func maximum(_ v: SIMD8<Float>) -> Float {
+        let a = greater(v.lowHalf, v.highHalf)
+        let b = greater(a.lowHalf, a.highHalf)
+        return max(b[0], b[1])
     }
 
     @inline(__always)
     static func minimum(_ v: SIMD8<Int32>) -> Int32 {
-        let a = pointwiseMin(v.lowHalf, v.highHalf)
-        let b = pointwiseMin(a.lowHalf, a.highHalf)
+        let a = lesser(v.lowHalf, v.highHalf)
+        let b = lesser(a.lowHalf, a.highHalf)
         return min(b[0], b[1])
     }
 
     @inline(__always)
     static func minimum(_ v: SIMD8<Float>) -> Float {
-        let a = pointwiseMin(v.lowHalf, v.highHalf)
-        let b = pointwiseMin(a.lowHalf, a.highHalf)
+        let a = lesser(v.lowHalf, v.highHalf)
+        let b = lesser(a.lowHalf, a.highHalf)
         return min(b[0], b[1])
-    }
-
-    @inline(__always)
-    static func maximum(_ v: SIMD32<Float>) -> Float {
-        let a = pointwiseMax(v.lowHalf, v.highHalf)
-        let b = pointwiseMax(a.lowHalf, a.highHalf)
-        let c = pointwiseMax(b.lowHalf, b.highHalf)
-        let d = pointwiseMax(c.lowHalf, c.highHalf)
-        return max(d[0], d[1])
     }
 
     /// Sorts `value` (8 entries) by decreasing value, carrying `index` along (insertion sort;
@@ -185,4 +188,29 @@ public enum E8PEncoder {
             index[j + 1] = k
         }
     }
+
+    /// Lane-wise min and max (the generic `pointwiseMin` is not inlined).
+    @inline(__always)
+    static func lesser(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func lesser(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func lesser(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func lesser(_ a: SIMD4<Int32>, _ b: SIMD4<Int32>) -> SIMD4<Int32> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func lesser(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> SIMD2<Float> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func lesser(_ a: SIMD2<Int32>, _ b: SIMD2<Int32>) -> SIMD2<Int32> { a.replacing(with: b, where: b .< a) }
+
+    @inline(__always)
+    static func greater(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> { a.replacing(with: b, where: b .> a) }
+
+    @inline(__always)
+    static func greater(_ a: SIMD2<Float>, _ b: SIMD2<Float>) -> SIMD2<Float> { a.replacing(with: b, where: b .> a) }
 }
