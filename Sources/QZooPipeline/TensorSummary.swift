@@ -23,8 +23,8 @@ enum TensorSummary {
             let elements = weight.rows * weight.columns
             var fields: [(key: String, value: JSONValue)] = [
                 ("name", .string(name)), ("shape", .array([.int(weight.rows), .int(weight.columns)])),
-                ("scheme", .string(weight.grid.symmetric ? "affine-sym" : "affine-asym")), ("bits", .int(weight.grid.bits)),
-                ("group_size", groupSize(weight.grid.granularity)),
+                ("scheme", .string(schemeName(weight.scheme))), ("bits", .int(bits(weight.scheme))),
+                ("group_size", weight.grid.map { groupSize($0.granularity) } ?? .null),
                 ("bits_per_weight", .double(Double(weight.storedByteCount * 8) / Double(max(elements, 1)))),
                 ("stored_bytes", .int(weight.storedByteCount)),
             ]
@@ -33,6 +33,20 @@ enum TensorSummary {
             lines.append(.object(fields))
         }
         return [("tensors", .array(lines)), ("totals", totals.json)]
+    }
+
+    static func schemeName(_ scheme: QuantizationScheme) -> String {
+        switch scheme {
+        case .affine(let grid): return grid.symmetric ? "affine-sym" : "affine-asym"
+        case .lattice(let codebook): return codebook.rawValue
+        }
+    }
+
+    static func bits(_ scheme: QuantizationScheme) -> Int {
+        switch scheme {
+        case .affine(let grid): return grid.bits
+        case .lattice(let codebook): return codebook.bitsPerWeight
+        }
     }
 
     static func groupSize(_ granularity: Granularity) -> JSONValue {

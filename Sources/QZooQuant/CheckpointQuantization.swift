@@ -96,15 +96,6 @@ public func assembleQuantization(_ source: Checkpoint, _ weights: [QuantizedWeig
                                   bytesBefore: storedBytes(source), bytesAfter: storedBytes(result))
 }
 
-extension QuantizedTensor {
-    /// The same grid and codes with `transforms` instead (validated like every other field).
-    func withTransforms(_ transforms: [WeightTransform]) throws -> QuantizedTensor {
-        try QuantizedTensor(rows: rows, columns: columns, grid: grid, codes: codes, scales: scales, zeroPoints: zeroPoints,
-                            transforms: transforms, sourceDType: sourceDType)
-    }
-}
-
-
 private func storedBytes(_ checkpoint: Checkpoint) -> Int {
     checkpoint.byteCount + checkpoint.quantized.values.reduce(0) { $0 + $1.storedByteCount }
 }

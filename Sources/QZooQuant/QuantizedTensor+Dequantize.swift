@@ -1,8 +1,10 @@
 import QZooCore
 
 extension QuantizedTensor {
-    /// The integer codes, unpacked, row-major `[rows × columns]`.
+    /// The integer codes of an affine weight, unpacked, row-major `[rows × columns]`; for a
+    /// lattice weight (whose codes are per block, not per weight) the code bytes as stored.
     public func unpackedCodes() -> [UInt8] {
+        guard let grid else { return codes.bytes }
         var out = [UInt8](repeating: 0, count: rows * columns)
         codes.withBytes { raw in
             out.withUnsafeMutableBufferPointer { buffer in
@@ -13,9 +15,17 @@ extension QuantizedTensor {
         return out
     }
 
-    /// The grid values `(q − z) · s` in the stored (transformed) column order, without undoing
-    /// any transform: what a QDQ runtime's DequantizeLinear produces.
+    /// The coded values in the stored (transformed) space, without undoing any transform: for an
+    /// affine grid `(q − z) · s` (what a QDQ runtime's DequantizeLinear produces), for a lattice
+    /// the decoded blocks times the scale.
     public func gridValues() -> [Float] {
+        switch scheme {
+        case .affine(let grid): return affineValues(grid)
+        case .lattice(let codebook): return latticeValues(codebook)
+        }
+    }
+
+    private func affineValues(_ grid: AffineGrid) -> [Float] {
         let codes = unpackedCodes()
         var out = [Float](repeating: 0, count: codes.count)
         let runs = ScaleRuns(rows: rows, columns: columns, granularity: grid.granularity)
@@ -39,7 +49,7 @@ extension QuantizedTensor {
     /// The effective dense weight `[rows, columns]` in the original column order and scale:
     /// grid values with every transform undone (input scales divided out, permutation inverted).
     public func dequantize() throws -> Tensor {
-        try Tensor(shape: [rows, columns], floats: undoing(transforms[...]))
+        try Tensor(shape: [rows, columns], floats: try undoing(transforms[...]))
     }
 
     /// The weight in the basis of its leading input scale `s` (`W · diag(s)`, every later
@@ -48,16 +58,18 @@ extension QuantizedTensor {
     /// `1/s` (before quantizing the activation) multiplies it with.
     public func dequantizeKeepingInputScale() throws -> (weight: Tensor, inputScale: Tensor?) {
         guard case .inputScale(let scale)? = transforms.first else { return (try dequantize(), nil) }
-        return (try Tensor(shape: [rows, columns], floats: undoing(transforms.dropFirst())), scale)
+        return (try Tensor(shape: [rows, columns], floats: try undoing(transforms.dropFirst())), scale)
     }
 
     /// Grid values with `applied` undone in reverse order.
-    private func undoing(_ applied: ArraySlice<WeightTransform>) -> [Float] {
+    private func undoing(_ applied: ArraySlice<WeightTransform>) throws -> [Float] {
         var values = gridValues()
         for transform in applied.reversed() {
             switch transform {
             case .inputScale(let scale): Self.divideColumns(&values, columns: columns, by: scale.floats())
             case .columnPermutation(let permutation): values = unpermuteColumns(values, permutation)
+            case .randomizedHadamard(let signs):
+                values = try RandomizedHadamard(signs: signs, rows: rows, columns: columns).restore(weight: values)
             }
         }
         return values
@@ -105,5 +117,25 @@ extension Optional where Wrapped == Tensor {
         case .some(let tensor): return try tensor.withBytes { try body($0) }
         case .none: return try body(nil)
         }
+    }
+}
+
+extension QuantizedTensor {
+    /// Every block decoded and multiplied by the scale (`[rows × columns]`, stored space).
+    fileprivate func latticeValues(_ codebook: LatticeCodebook) -> [Float] {
+        let blocks = rows * columns / LatticeCodebook.blockWidth
+        let scale = scales.floats().first ?? 1
+        var out = [Float](repeating: 0, count: rows * columns)
+        codes.withBytes { raw in
+            out.withUnsafeMutableBufferPointer { values in
+                guard let base = values.baseAddress else { return }
+                let destination = UnsafeMutableRawPointer(base)
+                for block in 0..<blocks {
+                    let value = codebook.decode(codebook.code(in: raw, block: block)) * scale
+                    destination.storeBytes(of: value, toByteOffset: block * 32, as: SIMD8<Float>.self)
+                }
+            }
+        }
+        return out
     }
 }

@@ -4,7 +4,7 @@ import QZooCore
 public struct TensorQuantizationReport: Sendable, Equatable {
     public var name: String
     public var shape: [Int]
-    public var grid: AffineGrid
+    public var scheme: QuantizationScheme
     /// Stored bits per weight: codes plus scales, zero points and transform vectors.
     public var bitsPerWeight: Double
     public var sourceBytes: Int
@@ -18,7 +18,7 @@ public struct TensorQuantizationReport: Sendable, Equatable {
         let reconstructed = try quantized.dequantize()
         self.name = name
         shape = original.shape
-        grid = quantized.grid
+        scheme = quantized.scheme
         quantizedBytes = quantized.storedByteCount
         bitsPerWeight = Double(quantizedBytes * 8) / Double(Swift.max(original.elementCount, 1))
         sourceBytes = original.byteCount
@@ -32,7 +32,8 @@ extension QuantizedTensor {
     public var storedByteCount: Int {
         let transformBytes = transforms.reduce(0) { total, transform in
             switch transform {
-            case .columnPermutation(let tensor), .inputScale(let tensor): return total + tensor.byteCount
+            case .columnPermutation(let tensor), .inputScale(let tensor), .randomizedHadamard(let tensor):
+                return total + tensor.byteCount
             }
         }
         return codes.byteCount + scales.byteCount + (zeroPoints?.byteCount ?? 0) + transformBytes

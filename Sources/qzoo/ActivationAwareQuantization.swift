@@ -71,7 +71,7 @@ struct ActivationAwareQuantization {
         guard let gptq else { return try quantizeCheckpoint(transformed, with: rtn, selection: effectiveSelection) }
         var scaled = model
         scaled.checkpoint = transformed
-        return try GPTQCalibration(quantizer: gptq, selection: selection).calibratingOnTheFly(model: scaled, texts: texts, options: options)
+        return try GPTQCalibration(quantizer: gptq, selection: selection, sequential: gptq.parameters.sequential).calibratingOnTheFly(model: scaled, texts: texts, options: options)
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }

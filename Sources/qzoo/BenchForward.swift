@@ -4,6 +4,7 @@ import QZooCore
 import QZooMath
 import QZooModels
 import QZooPipeline
+import QZooQuant
 
 struct BenchForward: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,8 @@ struct BenchForward: ParsableCommand {
             Measures, in one run: the OpenBLAS sgemm rate (1024³, best of 5), the forward pass \
             over the first N sentences of TEXT (sentences/s; GFLOP/s inside the linear layers' \
             matrix products and over the whole pass), and calibration (forward + float64 \
-            statistics) over the same sentences.
+            statistics) over the same sentences, and the E8P12 lattice encoder (QuIP#) in \
+            8-dimensional vectors per second.
 
             OpenBLAS picks its kernels when the process starts: on AVX-512 CPUs \
             OPENBLAS_CORETYPE=SkylakeX in the environment gives about twice the sgemm rate of \
@@ -53,6 +55,7 @@ struct BenchForward: ParsableCommand {
         _ = try embedder.embed(texts, observer: &accumulator, profile: &calibrationProfile)
         _ = accumulator.result()
         let calibrationSeconds = MonotonicClock.seconds() - start
+        let e8p = E8PEncoderRate.measure()
         let values: [(String, JSONValue, String)] = [
             ("openblas_core", .string(BLAS.coreName), BLAS.coreName), ("openblas_threads", .int(BLAS.threadCount), String(BLAS.threadCount)),
             ("sgemm_gflops", .double(sgemm), format(sgemm)), ("sentences", .int(texts.count), String(texts.count)),
@@ -65,6 +68,7 @@ struct BenchForward: ParsableCommand {
             ("overall_gflops", .double(forward.linearFlops / forward.totalSeconds / 1e9), format(forward.linearFlops / forward.totalSeconds / 1e9)),
             ("linear_share_of_time", .double(forward.linearSeconds / forward.totalSeconds), format(forward.linearSeconds / forward.totalSeconds, 3)),
             ("calibration_seconds", .double(calibrationSeconds), format(calibrationSeconds, 3)),
+            ("e8p_encoder_vectors_per_second", .double(e8p.vectorsPerSecond), format(e8p.vectorsPerSecond, 0)),
         ]
         if json {
             print(JSONWriter.serialize(.object(values.map { (key: $0.0, value: $0.1) })))

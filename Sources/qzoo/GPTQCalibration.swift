@@ -4,11 +4,13 @@ import QZooModels
 import QZooPipeline
 import QZooQuant
 
-/// Where `qzoo quantize --method gptq` gets its Hessians, and the layer-by-layer run that
-/// needs a model qzoo can execute.
+/// Where `qzoo quantize --method gptq|quipsharp` gets its Hessians, and the layer-by-layer run
+/// that needs a model qzoo can execute.
 struct GPTQCalibration {
-    let quantizer: GPTQQuantizer
+    let quantizer: any CalibratedQuantizer
     let selection: WeightSelection
+    /// Measure each layer after quantizing the layers before it.
+    let sequential: Bool
 
     /// Fixed Hessians from an imported calibration file (`NAME.hessian`, any architecture).
     func withCalibrationFile(_ path: String, source: Checkpoint) throws -> CheckpointQuantization {
@@ -21,7 +23,17 @@ struct GPTQCalibration {
             }
             hessians[String(name.dropLast(".hessian".count))] = Self.doubles(tensor)
         }
-        do { return try quantizer.quantizeCheckpoint(source, hessians: hessians, selection: selection) } catch let error as QZooError {
+        do {
+            for job in selectWeights(source, selection: selection).jobs where hessians[job.name] == nil {
+                throw QZooError(.invalidArgument, "the calibration data has no Hessian '\(job.name).hessian' for this weight; "
+                                + "calibrate this model or --exclude the tensor").inTensor(job.name)
+            }
+            let layers = hessians.mapValues { hessian in
+                LayerCalibration(inFeatures: Int(Double(hessian.count).squareRoot()), tokens: 0, hessian: hessian, absMax: nil, absMean: nil)
+            }
+            let statistics = CalibrationSet(layers: layers, order: layers.keys.sorted(), metadata: [:])
+            return try quantizeCalibrated(source, with: quantizer, statistics: statistics, selection: selection)
+        } catch let error as QZooError {
             throw error.inFile(path)
         }
     }
@@ -37,7 +49,7 @@ struct GPTQCalibration {
         if selection.include.isEmpty {
             selection.only = Set(model.architecture.scaleGroups.flatMap(\.consumers))
         }
-        guard quantizer.parameters.sequential else {
+        guard sequential else {
             let statistics = try runnable.calibrate(model.checkpoint, on: run)
             return try quantizeCalibrated(model.checkpoint, with: quantizer, statistics: statistics, selection: selection)
         }

@@ -109,7 +109,7 @@ struct InspectRow {
         shape = [weight.rows, weight.columns]
         let transformBytes = weight.transforms.reduce(0) { total, transform in
             switch transform {
-            case .columnPermutation(let data), .inputScale(let data): return total + data.byteCount
+            case .columnPermutation(let data), .inputScale(let data), .randomizedHadamard(let data): return total + data.byteCount
             }
         }
         bytes = weight.codes.byteCount + weight.scales.byteCount + (weight.zeroPoints?.byteCount ?? 0) + transformBytes
@@ -121,39 +121,62 @@ struct InspectRow {
 
 /// The scheme of a quantized weight as `inspect` names it.
 struct QuantizationSummary {
-    let symmetric: Bool
-    let bits: Int
-    let granularity: Granularity
+    let scheme: QuantizationScheme
     let bitsPerWeight: Double
+    /// Whether the weight carries a randomized Hadamard transform.
+    let hadamard: Bool
 
     init(_ weight: QuantizedTensor) {
-        symmetric = weight.grid.symmetric
-        bits = weight.grid.bits
-        granularity = weight.grid.granularity
+        scheme = weight.scheme
         bitsPerWeight = weight.bitsPerWeight
+        hadamard = weight.transforms.contains { if case .randomizedHadamard = $0 { return true } else { return false } }
     }
 
-    var schemeName: String { symmetric ? "affine sym" : "affine asym" }
+    var bits: Int {
+        switch scheme {
+        case .affine(let grid): return grid.bits
+        case .lattice(let codebook): return codebook.bitsPerWeight
+        }
+    }
+
+    var schemeName: String {
+        switch scheme {
+        case .affine(let grid): return grid.symmetric ? "affine sym" : "affine asym"
+        case .lattice(let codebook): return codebook.rawValue + (hadamard ? " +rht" : "")
+        }
+    }
 
     var groupName: String {
-        switch granularity {
-        case .perTensor: return "tensor"
-        case .perChannel: return "channel"
-        case .group(let size): return String(size)
+        switch scheme {
+        case .affine(let grid):
+            switch grid.granularity {
+            case .perTensor: return "tensor"
+            case .perChannel: return "channel"
+            case .group(let size): return String(size)
+            }
+        case .lattice: return "tensor"
         }
     }
 
     var json: JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            ("scheme", .string("affine")), ("symmetric", .bool(symmetric)), ("bits", .int(bits)),
-            ("bits_per_weight", .double(bitsPerWeight)),
-        ]
-        switch granularity {
-        case .perTensor: members.append(("granularity", .string("tensor")))
-        case .perChannel: members.append(("granularity", .string("channel")))
-        case .group(let size): members += [("granularity", .string("group")), ("group_size", .int(size))]
+        switch scheme {
+        case .affine(let grid):
+            var members: [(key: String, value: JSONValue)] = [
+                ("scheme", .string("affine")), ("symmetric", .bool(grid.symmetric)), ("bits", .int(grid.bits)),
+                ("bits_per_weight", .double(bitsPerWeight)),
+            ]
+            switch grid.granularity {
+            case .perTensor: members.append(("granularity", .string("tensor")))
+            case .perChannel: members.append(("granularity", .string("channel")))
+            case .group(let size): members += [("granularity", .string("group")), ("group_size", .int(size))]
+            }
+            return .object(members)
+        case .lattice(let codebook):
+            return .object([
+                ("scheme", .string("lattice")), ("codebook", .string(codebook.rawValue)), ("bits", .int(codebook.bitsPerWeight)),
+                ("bits_per_weight", .double(bitsPerWeight)), ("randomized_hadamard", .bool(hadamard)),
+            ])
         }
-        return .object(members)
     }
 }
 

@@ -8,7 +8,7 @@ import QZooQuant
 
 struct Quantize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Quantize the linear-layer weights of a checkpoint to 1–8-bit integer grids.",
+        abstract: "Quantize the linear-layer weights of a checkpoint to 1–8-bit integer grids or QuIP# lattice codes.",
         discussion: """
             Which tensors: by default the weights of linear layers, i.e. rank-2 floating-point \
             tensors whose names end in '.weight', except embedding tables (names containing \
@@ -75,6 +75,15 @@ struct Quantize: ParsableCommand {
             QuantizeLinear/DequantizeLinear); 'qzoo eval' and 'qzoo embed' on the output simulate \
             exactly that.
 
+            quipsharp (QuIP# without fine-tuning, --bits 2, 3 or 4): both sides of each weight \
+            are rotated by a randomized Hadamard transform (seeded signs, --seed), the rotated \
+            weight is scaled to RMS/ρ (--rho; defaults 1.03, 0.98, 1.03) and rounded 8 columns at \
+            a time to the E8P12 lattice codebook (2 bits; 3 and 4 bits add a residual stage) with \
+            block LDLQ, then --tune-passes rounds of block coordinate descent (default 10). \
+            Hessians come as for gptq (--calibration or on-the-fly; --damp is added to the \
+            normalised Hessian's diagonal). Input and output sizes must be 2^k or K·2^k (K = 12, \
+            20, 28, …, 172) and inputs a multiple of 8. Lattice codes need a .qpack output.
+
             OUT is a .qpack file (qzoo's packed container) or a .qdq.json file (ONNX-style \
             QuantizeLinear/DequantizeLinear description). For each quantized tensor the command \
             prints its shape, bits, group, stored bits per weight including scales and zero \
@@ -89,6 +98,7 @@ struct Quantize: ParsableCommand {
               qzoo quantize all-MiniLM-L6-v2/ w4-awq.qpack --method awq --bits 4 --group-size 128
               qzoo quantize all-MiniLM-L6-v2/ w4-awq-gptq.qpack --method awq --then gptq --bits 4 --group-size 128
               qzoo quantize all-MiniLM-L6-v2/ w8a8.qdq.json --method smoothquant --alpha 0.8 --bits 8 --act-bits 8 --act-scheme static
+              qzoo quantize all-MiniLM-L6-v2/ w2-quipsharp.qpack --method quipsharp --bits 2 --exclude pooler
             """)
 
     @Argument(help: "Input checkpoint (file or directory).")
@@ -157,6 +167,15 @@ struct Quantize: ParsableCommand {
     @Option(help: ArgumentHelp("GPTQ: precision of the factorisation and error feedback, f32 (the reference's) or f64.", valueName: "precision"))
     var gptqPrecision: GPTQPrecision = .float32
 
+    @Option(help: ArgumentHelp("QuIP#: code the rotated weight at RMS/rho (default: 1.03, 0.98, 1.03 for 2, 3, 4 bits).", valueName: "rho"))
+    var rho: Double?
+
+    @Option(help: ArgumentHelp("QuIP#: block coordinate-descent passes after LDLQ.", valueName: "count"))
+    var tunePasses = 10
+
+    @Option(help: ArgumentHelp("QuIP#: seed of the Hadamard sign vectors.", valueName: "seed"))
+    var seed: UInt64 = 0
+
     @OptionGroup var runOptions: RunOptionsGroup
 
     @Option(name: .customLong("include"), help: ArgumentHelp("Quantize tensors whose name matches REGEX instead of the default linear weights (repeatable).", valueName: "regex"))
@@ -178,17 +197,46 @@ struct Quantize: ParsableCommand {
         if let groupSize, groupSize < 1 { throw ValidationError("--group-size must be positive, got \(groupSize)") }
         _ = try outputFormat()
         _ = try selection()
-        if method == .awq || method == .smoothquant {
+        if then != nil && method != .awq { throw ValidationError("--then applies to --method awq") }
+        switch method {
+        case .awq, .smoothquant:
             try validateActivationAware()
-        } else if then != nil {
-            throw ValidationError("--then applies to --method awq")
-        } else if method == .gptq {
+        case .gptq:
             guard !clipSearch else { throw ValidationError("--clip-search is an RTN option; GPTQ fits its ranges itself") }
             guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
             try gptqParameters().validate()
-        } else if calibration != nil || data != nil || actOrder || staticGroups || gptqPrecision != .float32 {
-            throw ValidationError("--calibration, --data, --act-order, --static-groups and --gptq-precision apply to --method gptq")
+        case .quipsharp:
+            try validateQuIPSharp()
+        case .rtn:
+            if calibration != nil || data != nil || actOrder || staticGroups || gptqPrecision != .float32 {
+                throw ValidationError("--calibration, --data, --act-order, --static-groups and --gptq-precision apply to calibrated methods")
+            }
         }
+        if method != .quipsharp && (rho != nil || tunePasses != 10 || seed != 0) {
+            throw ValidationError("--rho, --tune-passes and --seed apply to --method quipsharp")
+        }
+    }
+
+    func validateQuIPSharp() throws {
+        guard LatticeCodebook(bits: bits) != nil else {
+            throw ValidationError("--method quipsharp codes 2, 3 or 4 bits per weight, got --bits \(bits)")
+        }
+        guard groupSize == nil, !sym, !clipSearch, !actOrder, !staticGroups else {
+            throw ValidationError("--group-size, --sym, --clip-search, --act-order and --static-groups do not apply to --method quipsharp")
+        }
+        guard calibration == nil || data == nil else { throw ValidationError("give --calibration or --data, not both") }
+        guard try outputFormat() == .qpack else {
+            throw ValidationError("lattice codes (--method quipsharp) can only be written to a .qpack file")
+        }
+        try quipSharpParameters().validate()
+    }
+
+    func quipSharpParameters() throws -> QuIPSharpParameters {
+        guard let codebook = LatticeCodebook(bits: bits) else {
+            throw ValidationError("--method quipsharp codes 2, 3 or 4 bits per weight, got --bits \(bits)")
+        }
+        return QuIPSharpParameters(codebook: codebook, rho: rho, damp: damp, tunePasses: tunePasses, seed: seed,
+                                   sequential: sequential)
     }
 
     func validateActivationAware() throws {
@@ -255,7 +303,9 @@ extension Quantize {
     func quantized() throws -> CheckpointQuantization {
         let grid = AffineGrid(bits: bits, symmetric: sym, granularity: groupSize.map { .group(size: $0) } ?? .perChannel)
         do {
-            if method == .awq || method == .smoothquant {
+            let gptq: GPTQCalibration
+            switch method {
+            case .awq, .smoothquant:
                 let flow = ActivationAwareQuantization(model: try ModelInput.load(input), texts: try TextCorpus.load(data).lines,
                                                        selection: try selection(), options: runOptions)
                 guard method == .awq else {
@@ -263,13 +313,17 @@ extension Quantize {
                     return try flow.smoothQuant(SmoothQuantParameters(alpha: alpha, activationBits: actBits, activationScheme: actScheme.scheme), weightGrid: weights)
                 }
                 return try flow.awq(awqParameters(), then: then == nil ? nil : try GPTQQuantizer(parameters: gptqParameters()))
-            }
-            guard method == .gptq else {
+            case .rtn:
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
                 return try quantizeCheckpoint(source, with: try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil),
                                               selection: selection())
+            case .gptq:
+                gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection(),
+                                       sequential: sequential)
+            case .quipsharp:
+                gptq = GPTQCalibration(quantizer: try QuIPSharpQuantizer(parameters: try quipSharpParameters()),
+                                       selection: try selection(), sequential: sequential)
             }
-            let gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection())
             if let calibration {
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)
                 return try gptq.withCalibrationFile(calibration, source: source)
@@ -288,6 +342,7 @@ enum QuantizationMethod: String, ExpressibleByArgument, CaseIterable {
     case gptq
     case awq
     case smoothquant
+    case quipsharp
 }
 
 /// What `--then` may name after AWQ's searches.

@@ -14,7 +14,7 @@ struct QuantizeReport {
                                       report.calibrated.map { $0.damping.map { String(format: "%.3g", $0) } ?? "rtn" } ?? "-"] : []
             cells.append([
                 report.name, "[" + report.shape.map(String.init).joined(separator: ", ") + "]",
-                "\(report.grid.bits)\(report.grid.symmetric ? " sym" : "")", group(report.grid.granularity),
+                bitsCell(report.scheme), groupCell(report.scheme),
                 String(format: "%.3f", report.bitsPerWeight), String(format: "%.5f", report.error.relativeRMS),
                 String(format: "%.3g", report.error.maxAbsolute),
             ] + extra)
@@ -44,8 +44,16 @@ struct QuantizeReport {
             + (fallbacks > 0 ? "; \(fallbacks) weight(s) rounded to nearest (Hessian not factorable)" : "")
     }
 
-    private func group(_ granularity: Granularity) -> String {
-        switch granularity {
+    private func bitsCell(_ scheme: QuantizationScheme) -> String {
+        switch scheme {
+        case .affine(let grid): return "\(grid.bits)\(grid.symmetric ? " sym" : "")"
+        case .lattice(let codebook): return "\(codebook.bitsPerWeight) \(codebook.rawValue)"
+        }
+    }
+
+    private func groupCell(_ scheme: QuantizationScheme) -> String {
+        guard case .affine(let grid) = scheme else { return "tensor" }
+        switch grid.granularity {
         case .perTensor: return "tensor"
         case .perChannel: return "channel"
         case .group(let size): return String(size)

@@ -75,7 +75,7 @@ import QZooTestSupport
         let good = try Fixtures.weight(bits: 4, symmetric: true, granularity: .perChannel, seed: 3)
         var scales = good.scales.floats()
         scales[1] = .nan
-        let bad = try QuantizedTensor(rows: good.rows, columns: good.columns, grid: good.grid, codes: good.codes,
+        let bad = try QuantizedTensor(rows: good.rows, columns: good.columns, grid: try #require(good.grid), codes: good.codes,
                                       scales: try Tensor(shape: good.scales.shape, floats: scales), zeroPoints: nil)
         var checkpoint = Checkpoint()
         try checkpoint.add("w", bad)

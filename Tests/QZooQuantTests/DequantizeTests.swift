@@ -91,7 +91,7 @@ import QZooCore
         var quantized = try RTNQuantizer(grid: AffineGrid(bits: 8, symmetric: false, granularity: .perChannel))
             .quantize(try TestMatrices.tensor(stored, rows: 4, columns: 6))
         quantized = try QuantizedTensor(
-            rows: 4, columns: 6, grid: quantized.grid, codes: quantized.codes, scales: quantized.scales,
+            rows: 4, columns: 6, grid: try #require(quantized.grid), codes: quantized.codes, scales: quantized.scales,
             zeroPoints: quantized.zeroPoints,
             transforms: [.columnPermutation(Self.int32Tensor(permutation)), .inputScale(Tensor(shape: [6], floats: scale))])
         let dense = try quantized.dequantize().floats()

@@ -9,6 +9,12 @@ public enum WeightTransform: Sendable, Equatable {
     /// stored weight is `W · diag(s)`, and the layer's input must be multiplied by `1/s`.
     /// F32 tensor of shape `[columns]`.
     case inputScale(Tensor)
+    /// QuIP#'s randomized Hadamard transform on both sides: the stored weight is
+    /// `Wr = 𝓗_mᵀ · S_V · W · S_U · 𝓗_n` with `𝓗` the orthogonal Hadamard transform of each size
+    /// (`HadamardFactor`) and `S_V = diag(rowSigns)`, `S_U = diag(columnSigns)`. Undone as
+    /// `W = S_V · 𝓗_m · Wr · 𝓗_nᵀ · S_U`; a runtime computes `y = S_V 𝓗_m (Wr (𝓗_nᵀ (S_U x)))`.
+    /// I8 tensor of shape `[rows + columns]`, entries ±1: the row signs, then the column signs.
+    case randomizedHadamard(Tensor)
 }
 
 extension WeightTransform {

@@ -12,7 +12,11 @@ public enum QDQJSONWriter {
         let binPath = names.path(of: names.binName), densePath = names.path(of: names.denseName)
         for target in [path, binPath, densePath] { try AtomicFile.checkDestination(target, overwrite: overwrite) }
         for (name, weight) in document.checkpoint.quantized {
-            do { try weight.validateStoredValues() } catch let error as QZooError { throw error.inTensor(name).inFile(path) }
+            do {
+                try weight.validateStoredValues()
+                _ = try weight.transforms.map { try QDQWeightRecord.postOp($0, weight) }
+                if weight.grid == nil { throw QDQWeightRecord.notRepresentable(weight) }
+            } catch let error as QZooError { throw error.inTensor(name).inFile(path) }
         }
         let records = try writeRawData(document.checkpoint, to: binPath, location: names.binName, overwrite: overwrite)
         try SafetensorsWriter.write(Checkpoint(tensors: document.checkpoint.tensors), to: densePath, overwrite: overwrite)
@@ -31,7 +35,7 @@ public enum QDQJSONWriter {
         try AtomicFile.write(to: binPath, overwrite: overwrite) { sink in
             for (name, weight) in checkpoint.quantized {
                 try sink.write([UInt8](repeating: 0, count: (64 - sink.bytesWritten % 64) % 64))
-                let (record, raw) = QDQWeightRecord.make(name: name, weight: weight, location: location, offset: sink.bytesWritten)
+                let (record, raw) = try QDQWeightRecord.make(name: name, weight: weight, location: location, offset: sink.bytesWritten)
                 try sink.write(raw)
                 records.append(record)
             }

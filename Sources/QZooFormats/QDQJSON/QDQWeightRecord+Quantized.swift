@@ -9,10 +9,10 @@ import QZooQuant
 extension QDQWeightRecord {
     /// The record describing `weight` and x's raw data (ONNX packing), which goes to
     /// `location` at `offset`.
-    static func make(name: String, weight: QuantizedTensor, location: String, offset: Int) -> (record: QDQWeightRecord, raw: [UInt8]) {
-        let grid = weight.grid
+    static func make(name: String, weight: QuantizedTensor, location: String, offset: Int) throws -> (record: QDQWeightRecord, raw: [UInt8]) {
+        guard let grid = weight.grid else { throw notRepresentable(weight) }
         let type = ONNXElementType.holding(gridBits: grid.bits, signed: grid.symmetric)
-        let raw = rawData(weight, type)
+        let raw = rawData(weight, grid, type)
         let (scaleShape, axis, blockSize): ([Int], Int?, Int?)
         switch grid.granularity {
         case .perTensor: (scaleShape, axis, blockSize) = ([], nil, nil)
@@ -20,7 +20,7 @@ extension QDQWeightRecord {
         case .group(let size): (scaleShape, axis, blockSize) = ([weight.rows, (weight.columns + size - 1) / size], 1, size)
         }
         let zeroPoint = weight.zeroPoints.map { QDQZeroPoint(elementType: type, shape: scaleShape, values: $0.bytes.map(Int.init)) }
-        let postOps = weight.transforms.reversed().map(postOp)
+        let postOps = try weight.transforms.reversed().map { try postOp($0, weight) }
         let record = QDQWeightRecord(
             name: name, minimumOpset: requiredOpset(type, grid.granularity, postOps), elementType: type,
             shape: [weight.rows, weight.columns],
@@ -31,18 +31,26 @@ extension QDQWeightRecord {
     }
 
     /// x's values in ONNX raw-data packing: `type.bits` bits each, element 0 in the lowest bits.
-    static func rawData(_ weight: QuantizedTensor, _ type: ONNXElementType) -> [UInt8] {
+    static func rawData(_ weight: QuantizedTensor, _ grid: AffineGrid, _ type: ONNXElementType) -> [UInt8] {
         var values = weight.unpackedCodes()
         if type.isSigned {
-            let offset = weight.grid.symmetricZero
+            let offset = grid.symmetricZero
             let mask = (1 << type.bits) - 1
             for i in values.indices { values[i] = UInt8((Int(values[i]) - offset) & mask) }
         }
         return BitPacking.pack(values, bits: type.bits)
     }
 
-    static func postOp(_ transform: WeightTransform) -> QDQPostOp {
+    /// Lattice codes and Hadamard rotations have no DequantizeLinear form.
+    static func notRepresentable(_ weight: QuantizedTensor) -> QZooError {
+        let what = weight.codebook.map { "is coded with the \($0.rawValue) lattice codebook" } ?? "carries a randomized Hadamard transform"
+        return QZooError(.unsupported, "\(what), which QDQ JSON (ONNX DequantizeLinear) cannot represent; "
+                         + "write a .qpack, or convert to dense weights with --dequantize")
+    }
+
+    static func postOp(_ transform: WeightTransform, _ weight: QuantizedTensor) throws -> QDQPostOp {
         switch transform {
+        case .randomizedHadamard: throw notRepresentable(weight)
         case .inputScale(let scale): return .divide(scale.floats())
         case .columnPermutation(let permutation):
             let order = permutation.withBytes { Array($0.bindMemory(to: Int32.self)) }.map { Int(Int32(littleEndian: $0)) }

@@ -42,8 +42,9 @@ extension QPackIndex {
                 }
                 record = .dense(name: name, data: data, inputScale: scale)
             case "affine": record = .affine(try decodeAffine(name: name, &object))
+            case "lattice": record = .lattice(try decodeLattice(name: name, &object))
             default:
-                throw QZooError.unsupported("tensor kind \"\(kind)\" is not supported (qpack version 1 defines \"dense\" and \"affine\")")
+                throw QZooError.unsupported("tensor kind \"\(kind)\" is not supported (qpack version 1 defines \"dense\", \"affine\" and \"lattice\")")
             }
             try object.finish()
             return record
@@ -52,15 +53,38 @@ extension QPackIndex {
         }
     }
 
-    static func decodeAffine(name: String, _ object: inout JSONObjectReader) throws -> QPackAffineRecord {
+    /// `shape` and `source_dtype`, common to quantized records.
+    static func decodeWeightShape(_ kind: String, _ object: inout JSONObjectReader) throws -> (shape: [Int], source: DType) {
         let shape = try object.shape("shape")
-        guard shape.count == 2, shape[0] > 0, shape[1] > 0, CheckedMath.multiply(shape[0], shape[1]) != nil else {
-            throw QZooError.malformed("affine \"shape\" must be [rows, columns] with both positive, got \(shape)")
+        guard shape.count == 2, shape[0] > 0, shape[1] > 0, CheckedMath.multiply(shape[0], shape[1]) != nil,
+              CheckedMath.add(shape[0], shape[1]) != nil else {
+            throw QZooError.malformed("\(kind) \"shape\" must be [rows, columns] with both positive, got \(shape)")
         }
         let source = try decodeDType(try object.string("source_dtype"), "source_dtype")
         guard source.isFloatingPoint else {
             throw QZooError.malformed("\"source_dtype\" must be a floating-point dtype, got \(source.rawValue)")
         }
+        return (shape, source)
+    }
+
+    static func decodeLattice(name: String, _ object: inout JSONObjectReader) throws -> QPackLatticeRecord {
+        let (shape, source) = try decodeWeightShape("lattice", &object)
+        var scheme = try JSONObjectReader(try object.value("scheme"), context: "scheme")
+        let codebookName = try scheme.string("codebook")
+        try scheme.finish()
+        guard let codebook = LatticeCodebook(rawValue: codebookName) else {
+            throw QZooError.unsupported("lattice codebook \"\(codebookName)\" is not supported (expected \(LatticeCodebook.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let record = QPackLatticeRecord(
+            name: name, rows: shape[0], columns: shape[1], codebook: codebook, sourceDType: source,
+            codes: try decodeSection(try object.value("codes"), "codes"), scale: try decodeSection(try object.value("scales"), "scales"),
+            transforms: try object.array("transforms").enumerated().map { try decodeTransform($1, index: $0) })
+        try record.validateShapes()
+        return record
+    }
+
+    static func decodeAffine(name: String, _ object: inout JSONObjectReader) throws -> QPackAffineRecord {
+        let (shape, source) = try decodeWeightShape("affine", &object)
         let grid = try decodeScheme(try object.value("scheme"))
         let codes = try decodeSection(try object.value("codes"), "codes")
         let scales = try decodeSection(try object.value("scales"), "scales")
@@ -92,7 +116,7 @@ extension QPackIndex {
         var object = try JSONObjectReader(json, context: "transforms[\(index)]")
         let kindName = try object.string("kind")
         guard let kind = QPackTransformRecord.Kind(rawValue: kindName) else {
-            throw QZooError.unsupported("transform kind \"\(kindName)\" is not supported (qpack version 1 defines column_permutation and input_scale)")
+            throw QZooError.unsupported("transform kind \"\(kindName)\" is not supported (qpack version 1 defines \(QPackTransformRecord.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let data = try decodeSection(try object.value("data"), "transforms[\(index)].data")
         try object.finish()
@@ -142,16 +166,34 @@ extension QPackAffineRecord {
         case (false, nil): throw QZooError.malformed("an asymmetric scheme needs a zero_points section")
         case (false, .some(let zeros)): try expect(zeros, "zero_points", .u8, scaleShape)
         }
-        for (index, transform) in transforms.enumerated() {
-            let dtype: DType = transform.kind == .columnPermutation ? .i32 : .f32
-            try expect(transform.data, "transforms[\(index)] (\(transform.kind.rawValue))", dtype, [columns])
-        }
+        try validateTransformShapes(transforms, rows: rows, columns: columns)
     }
+}
 
-    private func expect(_ section: QPackSection, _ label: String, _ dtype: DType, _ shape: [Int]) throws {
-        guard section.dtype == dtype, section.shape == shape else {
-            throw QZooError.malformed("\(label) must be \(dtype.rawValue) of shape \(shape), got \(section.dtype.rawValue) \(section.shape)")
+extension QPackLatticeRecord {
+    /// Codes and scale against the codebook and the weight shape (8 columns per block).
+    func validateShapes() throws {
+        guard columns % LatticeCodebook.blockWidth == 0,
+              let codeBytes = CheckedMath.multiply(rows * (columns / LatticeCodebook.blockWidth), codebook.bytesPerBlock) else {
+            throw QZooError.malformed("a \(codebook.rawValue) weight needs a multiple of 8 columns, got \(columns)")
         }
+        try expect(codes, "codes", .u8, [codeBytes])
+        try expect(scale, "scales", .f32, [1])
+        try validateTransformShapes(transforms, rows: rows, columns: columns)
+    }
+}
+
+/// Each transform's section against its kind.
+func validateTransformShapes(_ transforms: [QPackTransformRecord], rows: Int, columns: Int) throws {
+    for (index, transform) in transforms.enumerated() {
+        let (dtype, shape) = transform.expectedSection(rows: rows, columns: columns)
+        try expect(transform.data, "transforms[\(index)] (\(transform.kind.rawValue))", dtype, shape)
+    }
+}
+
+func expect(_ section: QPackSection, _ label: String, _ dtype: DType, _ shape: [Int]) throws {
+    guard section.dtype == dtype, section.shape == shape else {
+        throw QZooError.malformed("\(label) must be \(dtype.rawValue) of shape \(shape), got \(section.dtype.rawValue) \(section.shape)")
     }
 }
 
@@ -186,6 +228,17 @@ extension QPackIndex {
             ]
             if let zeros = affine.zeroPoints { members.append(("zero_points", encode(zeros))) }
             return .object(members)
+        case .lattice(let lattice):
+            return .object([
+                ("name", .string(lattice.name)), ("kind", .string("lattice")),
+                ("shape", .array([.int(lattice.rows), .int(lattice.columns)])),
+                ("source_dtype", .string(lattice.sourceDType.rawValue)),
+                ("scheme", .object([("codebook", .string(lattice.codebook.rawValue))])),
+                ("codes", encode(lattice.codes)), ("scales", encode(lattice.scale)),
+                ("transforms", .array(lattice.transforms.map {
+                    .object([("kind", .string($0.kind.rawValue)), ("data", encode($0.data))])
+                })),
+            ])
         }
     }
 

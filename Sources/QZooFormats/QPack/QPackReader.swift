@@ -28,6 +28,13 @@ public enum QPackReader {
                     let weight = try quantized(affine, index, storage)
                     try weight.validateStoredValues()
                     try checkpoint.add(affine.name, weight)
+                case .lattice(let lattice):
+                    let weight = try QuantizedTensor(
+                        rows: lattice.rows, columns: lattice.columns, lattice: lattice.codebook,
+                        codes: try tensor(lattice.codes, index, storage), scale: try tensor(lattice.scale, index, storage),
+                        transforms: try transforms(lattice.transforms, index, storage), sourceDType: lattice.sourceDType)
+                    try weight.validateStoredValues()
+                    try checkpoint.add(lattice.name, weight)
                 }
             } catch let error as QZooError {
                 throw error.inTensor(record.name)
@@ -53,18 +60,22 @@ public enum QPackReader {
         try Tensor(dtype: section.dtype, shape: section.shape, storage: storage, offset: index.dataStart + section.offset)
     }
 
-    static func quantized(_ record: QPackAffineRecord, _ index: QPackIndex, _ storage: ByteStorage) throws -> QuantizedTensor {
-        let transforms = try record.transforms.map { transform -> WeightTransform in
+    static func transforms(_ records: [QPackTransformRecord], _ index: QPackIndex, _ storage: ByteStorage) throws -> [WeightTransform] {
+        try records.map { transform -> WeightTransform in
             let data = try tensor(transform.data, index, storage)
             switch transform.kind {
             case .columnPermutation: return .columnPermutation(data)
             case .inputScale: return .inputScale(data)
+            case .randomizedHadamard: return .randomizedHadamard(data)
             }
         }
-        return try QuantizedTensor(
+    }
+
+    static func quantized(_ record: QPackAffineRecord, _ index: QPackIndex, _ storage: ByteStorage) throws -> QuantizedTensor {
+        try QuantizedTensor(
             rows: record.rows, columns: record.columns, grid: record.grid,
             codes: try tensor(record.codes, index, storage), scales: try tensor(record.scales, index, storage),
             zeroPoints: try record.zeroPoints.map { try tensor($0, index, storage) },
-            transforms: transforms, sourceDType: record.sourceDType)
+            transforms: try transforms(record.transforms, index, storage), sourceDType: record.sourceDType)
     }
 }

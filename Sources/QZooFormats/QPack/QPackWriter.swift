@@ -49,7 +49,7 @@ struct QPackPlan {
         }
         for (name, weight) in checkpoint.quantized {
             do { try weight.validateStoredValues() } catch let error as QZooError { throw error.inTensor(name) }
-            index.records.append(.affine(record(name, weight)))
+            index.records.append(record(name, weight))
         }
         let indexLength = index.encoded().count
         guard indexLength <= QPackLayout.maxIndexLength, let start = QPackLayout.alignUp(QPackLayout.preambleSize + indexLength) else {
@@ -67,7 +67,7 @@ struct QPackPlan {
         return section
     }
 
-    private mutating func record(_ name: String, _ weight: QuantizedTensor) -> QPackAffineRecord {
+    private mutating func record(_ name: String, _ weight: QuantizedTensor) -> QPackRecord {
         let codes = place(weight.codes)
         let scales = place(weight.scales)
         let zeros = weight.zeroPoints.map { place($0) }
@@ -75,9 +75,16 @@ struct QPackPlan {
             switch transform {
             case .columnPermutation(let data): return QPackTransformRecord(kind: .columnPermutation, data: place(data))
             case .inputScale(let data): return QPackTransformRecord(kind: .inputScale, data: place(data))
+            case .randomizedHadamard(let data): return QPackTransformRecord(kind: .randomizedHadamard, data: place(data))
             }
         }
-        return QPackAffineRecord(name: name, rows: weight.rows, columns: weight.columns, grid: weight.grid, sourceDType: weight.sourceDType,
-                                 codes: codes, scales: scales, zeroPoints: zeros, transforms: transforms)
+        switch weight.scheme {
+        case .affine(let grid):
+            return .affine(QPackAffineRecord(name: name, rows: weight.rows, columns: weight.columns, grid: grid, sourceDType: weight.sourceDType,
+                                             codes: codes, scales: scales, zeroPoints: zeros, transforms: transforms))
+        case .lattice(let codebook):
+            return .lattice(QPackLatticeRecord(name: name, rows: weight.rows, columns: weight.columns, codebook: codebook,
+                                               sourceDType: weight.sourceDType, codes: codes, scale: scales, transforms: transforms))
+        }
     }
 }

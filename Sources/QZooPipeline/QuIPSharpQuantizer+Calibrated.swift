@@ -1,0 +1,11 @@
+import QZooCore
+import QZooModels
+import QZooQuant
+
+extension QuIPSharpQuantizer: CalibratedQuantizer {
+    public var methodName: String { "quipsharp" }
+
+    public func quantizeWeight(name: String, _ weight: Tensor, statistics: LayerCalibration) throws -> QuantizedWeight {
+        try quantizeWeight(name: name, weight, hessian: statistics.hessian)
+    }
+}

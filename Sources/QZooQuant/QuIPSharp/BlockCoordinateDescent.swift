@@ -1,0 +1,160 @@
+import QZooCore
+import QZooMath
+
+/// QuIP#'s fine-tuning-free "tune" passes (`quip_tune_iters`, `LDLQ_buffered`): greedy block
+/// coordinate descent on the proxy loss `tr(Δ H Δᵀ)`, `Δ = W − Ŵ`, after LDLQ. For each block `k`
+/// of 8 columns, the loss-minimising unconstrained value is `Ŵ_k + (Δ H)_{:,k} H_kk⁻¹`; it is
+/// rounded to the nearest codeword. Unlike the reference, the candidates (for E8P the nearest
+/// codeword of each of its two shifts, one of which is the Euclidean nearest) are compared by the
+/// exact change of the row's loss, `δ H_kk δᵀ − 2δ·(ΔH)_k`, and a block is only replaced when that
+/// change is negative — so every pass is monotone and never worse than the reference's step.
+///
+/// `(ΔH)` is computed per buffer of 128 columns with one gemm and kept current inside the buffer
+/// with a rank-8 update per block — the reference's buffering, so a pass costs one `rows × n × n`
+/// product.
+struct BlockCoordinateDescent {
+    let rows: Int
+    let columns: Int
+    /// Row-major `n × n` (regularised) Hessian.
+    let hessian: [Float]
+    /// `H_kk⁻¹` for each block, 8 rows each (symmetric, so rows are columns too).
+    let blockInverses: [SIMD8<Float>]
+    /// `H_kk` for each block, 8 rows each.
+    let blocks: [SIMD8<Float>]
+    let buffer = 128
+
+    init(hessian: [Float], rows: Int, columns: Int) throws {
+        self.rows = rows
+        self.columns = columns
+        self.hessian = hessian
+        blockInverses = try (0 ..< columns / 8).flatMap { block in
+            let inverse = try Self.invert8(hessian, columns: columns, first: block * 8)
+            return (0..<8).map { i in SIMD8<Float>((0..<8).map { inverse[i * 8 + $0] }) }
+        }
+        blocks = (0 ..< columns / 8).flatMap { block in
+            (0..<8).map { i in SIMD8<Float>((0..<8).map { hessian[(block * 8 + i) * columns + block * 8 + $0] }) }
+        }
+    }
+
+    /// One pass over all blocks; `weight` is the target `W`, `rounding` is updated in place.
+    func pass(weight: [Float], rounding: inout LatticeRounding) throws {
+        var delta = zip(weight, rounding.values).map { $0 - $1 }
+        for start in stride(from: 0, to: columns, by: buffer) {
+            let end = min(start + buffer, columns), width = end - start
+            var product = [Float](repeating: 0, count: rows * width)
+            try gemm(delta, rows: rows, inner: columns, hessianColumns: start, width: width, into: &product, beta: 0)
+            for first in stride(from: start, to: end, by: 8) {
+                var changes = [Float](repeating: 0, count: rows * 8)
+                let changed = updateBlock(first: first, start: start, width: width, product: product,
+                                          delta: &delta, rounding: &rounding, changes: &changes)
+                if changed, first + 8 < end {
+                    try rankEightUpdate(changes, first: first, start: start, width: width, product: &product)
+                }
+            }
+        }
+    }
+
+    /// Re-rounds block `first ..< first+8` of every row; records each row's change `δ`.
+    private func updateBlock(first: Int, start: Int, width: Int, product: [Float], delta: inout [Float],
+                             rounding: inout LatticeRounding, changes: inout [Float]) -> Bool {
+        let block = first / 8, columns = columns, blocksPerRow = rounding.blocksPerRow, codebook = rounding.codebook
+        let inverse = Array(blockInverses[(block * 8) ..< (block * 8 + 8)])
+        let h = Array(blocks[(block * 8) ..< (block * 8 + 8)])
+        var changed = false
+        product.withUnsafeBytes { productBytes in
+            delta.withUnsafeMutableBytes { deltaBytes in
+                rounding.values.withUnsafeMutableBytes { valueBytes in
+                    rounding.codes.withUnsafeMutableBufferPointer { codes in
+                        changes.withUnsafeMutableBytes { changeBytes in
+                            for r in 0..<rows {
+                                let p = productBytes.loadUnaligned(fromByteOffset: (r * width + first - start) * 4, as: SIMD8<Float>.self)
+                                let at = (r * columns + first) * 4
+                                let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                var step = SIMD8<Float>()
+                                for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
+                                let options = codebook.candidates(current + step)
+                                var (value, code) = options.first
+                                var change = Self.lossChange(value - current, p, h)
+                                if let second = options.second {
+                                    let other = Self.lossChange(second.value - current, p, h)
+                                    if other < change { (value, code, change) = (second.value, second.code, other) }
+                                }
+                                guard change < 0 else { continue }
+                                let d = value - current
+                                valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
+                                let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
+                                changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
+                                codes[r * blocksPerRow + block] = code
+                                changed = true
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return changed
+    }
+
+    /// The change of a row's loss when its block moves by `d`: `d H_kk dᵀ − 2 d·(ΔH)_k`.
+    @inline(__always)
+    static func lossChange(_ d: SIMD8<Float>, _ p: SIMD8<Float>, _ h: [SIMD8<Float>]) -> Float {
+        var hd = SIMD8<Float>()
+        for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
+        return (d * hd).sum() - 2 * (d * p).sum()
+    }
+
+    /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]`.
+    private func rankEightUpdate(_ changes: [Float], first: Int, start: Int, width: Int, product: inout [Float]) throws {
+        let offset = first + 8 - start
+        let count = width - offset
+        try changes.withUnsafeBufferPointer { d in
+            try hessian.withUnsafeBufferPointer { h in
+                try product.withUnsafeMutableBufferPointer { p in
+                    try BLAS.gemm(m: rows, n: count, k: 8, alpha: -1, a: d, lda: 8,
+                                  b: UnsafeBufferPointer(rebasing: h[((first) * columns + first + 8)...]), ldb: columns,
+                                  beta: 1, c: UnsafeMutableBufferPointer(rebasing: p[offset...]), ldc: width)
+                }
+            }
+        }
+    }
+
+    /// `out = Δ · H[:, start ..< start+width]`.
+    private func gemm(_ delta: [Float], rows: Int, inner: Int, hessianColumns start: Int, width: Int,
+                      into out: inout [Float], beta: Float) throws {
+        try delta.withUnsafeBufferPointer { a in
+            try hessian.withUnsafeBufferPointer { h in
+                try out.withUnsafeMutableBufferPointer { c in
+                    try BLAS.gemm(m: rows, n: width, k: inner, a: a, lda: inner,
+                                  b: UnsafeBufferPointer(rebasing: h[start...]), ldb: columns, beta: beta, c: c, ldc: width)
+                }
+            }
+        }
+    }
+
+    /// The inverse of the symmetric positive definite 8 × 8 block at `(first, first)`
+    /// (Gauss–Jordan in float64).
+    static func invert8(_ h: [Float], columns: Int, first: Int) throws -> [Float] {
+        var a = [Double](repeating: 0, count: 64), inverse = [Double](repeating: 0, count: 64)
+        for i in 0..<8 {
+            for j in 0..<8 { a[i * 8 + j] = Double(h[(first + i) * columns + first + j]) }
+            inverse[i * 8 + i] = 1
+        }
+        for pivot in 0..<8 {
+            let d = a[pivot * 8 + pivot]
+            guard d > 0, d.isFinite else {
+                throw QZooError(.invalidArgument, "the Hessian's diagonal block at column \(first) is not positive definite")
+            }
+            for j in 0..<8 { a[pivot * 8 + j] /= d; inverse[pivot * 8 + j] /= d }
+            for row in 0..<8 where row != pivot {
+                let factor = a[row * 8 + pivot]
+                guard factor != 0 else { continue }
+                for j in 0..<8 {
+                    a[row * 8 + j] -= factor * a[pivot * 8 + j]
+                    inverse[row * 8 + j] -= factor * inverse[pivot * 8 + j]
+                }
+            }
+        }
+        return inverse.map { Float($0) }
+    }
+}

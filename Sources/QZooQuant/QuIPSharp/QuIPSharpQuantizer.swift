@@ -1,0 +1,112 @@
+import QZooCore
+import QZooMath
+
+/// What QuIP# made of one weight.
+public struct QuIPSharpResult: Sendable {
+    public var quantized: QuantizedTensor
+    /// `tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)` in the rotated space, with the regularised Hessian
+    /// (`H / mean diag H + damp · I`, what the rounding minimises).
+    public var relativeProxyLoss: Double
+    /// The same for plain nearest-codeword rounding of the rotated weight (what LDLQ improves on).
+    public var nearestRelativeProxyLoss: Double
+}
+
+/// QuIP# without fine-tuning (Tseng et al. 2024; `lib/algo/quip.py` `quantize`): randomized
+/// Hadamard incoherence on both sides, `H /= mean diag H` plus `damp · I`, scaling to
+/// `RMS(Wr) / ρ`, block LDLQ with 8-column blocks onto the lattice codebook, then
+/// `tunePasses` rounds of block coordinate descent. The result stores the codes, the scale and
+/// the signs; `dequantize()` undoes all of it.
+public struct QuIPSharpQuantizer: Sendable {
+    public let parameters: QuIPSharpParameters
+
+    public init(parameters: QuIPSharpParameters) throws {
+        try parameters.validate()
+        self.parameters = parameters
+    }
+
+    /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major);
+    /// `name` picks the sign vectors together with the seed.
+    public func quantize(_ weight: Tensor, hessian: [Double], name: String) throws -> QuIPSharpResult {
+        let (rows, columns) = try weight.weightMatrixShape()
+        let values = weight.floats()
+        try validate(values: values, rows: rows, columns: columns, hessian: hessian)
+        let rht = try RandomizedHadamard(rows: rows, columns: columns, seed: Self.seed(parameters.seed, name: name))
+        let rotated = rht.rotate(weight: values)
+        let h = Self.regularized(rht.rotate(hessian: hessian), n: columns, damp: parameters.damp)
+        let rms = (rotated.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(rotated.count)).squareRoot()
+        let scale = Float(rms > 0 ? rms / parameters.effectiveRho : 1)
+        let target = rotated.map { $0 / scale }
+        var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
+        let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
+        for _ in 0 ..< parameters.tunePasses { try descent.pass(weight: target, rounding: &rounding) }
+        let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: parameters.codebook)
+        let energy = try Self.quadratic(target, h, rows: rows, columns: columns)
+        let quantized = try QuantizedTensor(
+            rows: rows, columns: columns, lattice: parameters.codebook,
+            codes: try Tensor(dtype: .u8, shape: [rounding.codes.count * parameters.codebook.bytesPerBlock], bytes: rounding.codeBytes()),
+            scale: try Tensor(shape: [1], floats: [scale]), transforms: [try rht.transform()], sourceDType: weight.dtype)
+        return QuIPSharpResult(
+            quantized: quantized,
+            relativeProxyLoss: try Self.relative(target, rounding.values, h, rows: rows, columns: columns, energy: energy),
+            nearestRelativeProxyLoss: try Self.relative(target, nearest.values, h, rows: rows, columns: columns, energy: energy))
+    }
+
+    private func validate(values: [Float], rows: Int, columns: Int, hessian: [Double]) throws {
+        guard columns % LatticeCodebook.blockWidth == 0 else {
+            throw QZooError(.unsupported, "QuIP# codes 8 input columns at a time; this weight has \(columns)")
+        }
+        for size in [rows, columns] where HadamardFactor.of(size: size) == nil {
+            throw QZooError(.unsupported, "no Hadamard transform of size \(size) (needs 2^k or K·2^k with K in \(HadamardFactor.orders.sorted()))")
+        }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
+        }
+        guard hessian.count == columns * columns, hessian.allSatisfy(\.isFinite) else {
+            throw QZooError(.invalidArgument, "the Hessian must be a finite \(columns)×\(columns) matrix, got \(hessian.count) values")
+        }
+    }
+
+    /// Block LDLQ (b = 8) through the shared GPTQ/LDLQ core; `h` is already regularised.
+    private func roundWithLDLQ(_ target: [Float], rows: Int, columns: Int, hessian: [Double]) throws -> LatticeRounding {
+        var rounding = LatticeRounding(rows: rows, columns: columns, codebook: parameters.codebook)
+        _ = try BlockLDLQ.quantize(weight: target, rows: rows, columns: columns, hessian: hessian,
+                                   blockWidth: LatticeCodebook.blockWidth, damp: 0) { block, targets in
+            rounding.roundTransposed(block: block, targets)
+        }
+        return rounding
+    }
+
+    /// `H / mean(diag H) + damp · I` (`regularize_H`), in float32 as the loop uses it.
+    static func regularized(_ h: [Double], n: Int, damp: Double) -> [Float] {
+        let mean = (0..<n).reduce(0.0) { $0 + h[$1 * n + $1] } / Double(n)
+        let divisor = mean > 0 ? mean : 1
+        var out = h.map { Float($0 / divisor) }
+        for i in 0..<n { out[i * n + i] += Float(damp) }
+        return out
+    }
+
+    /// The tensor's sign seed: the run's seed mixed with the FNV-1a hash of its name.
+    static func seed(_ seed: UInt64, name: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return seed ^ hash
+    }
+
+    /// `tr(X H Xᵀ)` for row-major `rows × n` X.
+    static func quadratic(_ x: [Float], _ h: [Float], rows: Int, columns: Int) throws -> Double {
+        var product = [Float](repeating: 0, count: x.count)
+        try x.withUnsafeBufferPointer { a in
+            try h.withUnsafeBufferPointer { b in
+                try product.withUnsafeMutableBufferPointer { c in
+                    try BLAS.gemm(m: rows, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
+                }
+            }
+        }
+        return zip(product, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    static func relative(_ target: [Float], _ rounded: [Float], _ h: [Float], rows: Int, columns: Int, energy: Double) throws -> Double {
+        let loss = try quadratic(zip(target, rounded).map { $0 - $1 }, h, rows: rows, columns: columns)
+        return energy > 0 ? loss / energy : 0
+    }
+}

@@ -1,0 +1,111 @@
+import QZooCore
+import QZooMath
+
+/// QuIP#'s randomized Hadamard transform (RHT) of an `m × n` weight and its `n × n` Hessian:
+/// `Wr = 𝓗_mᵀ S_V W S_U 𝓗_n` and `Hr = 𝓗_nᵀ S_U H S_U 𝓗_n`, with random sign diagonals `S_V`
+/// (rows) and `S_U` (columns). Both factors are orthogonal, so the proxy loss `tr(ΔW H ΔWᵀ)` is
+/// the same before and after, while the rotated weight and Hessian are incoherent (no large
+/// entries, no dominant directions) — which is what makes a fixed lattice codebook fit them.
+/// Stored as `WeightTransform.randomizedHadamard` with the signs, so dequantization needs no RNG.
+public struct RandomizedHadamard: Sendable, Equatable {
+    public let rowSigns: [Float]
+    public let columnSigns: [Float]
+    let rowTransform: HadamardTransform
+    let columnTransform: HadamardTransform
+
+    public var rows: Int { rowSigns.count }
+    public var columns: Int { columnSigns.count }
+
+    /// Signs drawn from SplitMix64 seeded with `seed`: one bit per sign (the lowest bit of each
+    /// 64-bit output, 1 → −1), rows first, then columns. The same seed gives the same signs on
+    /// every platform.
+    public init(rows: Int, columns: Int, seed: UInt64) throws {
+        var state = seed
+        func nextSign() -> Float {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return (z ^ (z >> 31)) & 1 == 1 ? -1 : 1
+        }
+        let rowSigns = (0..<max(rows, 0)).map { _ in nextSign() }
+        let columnSigns = (0..<max(columns, 0)).map { _ in nextSign() }
+        try self.init(rowSigns: rowSigns, columnSigns: columnSigns)
+    }
+
+    public init(rowSigns: [Float], columnSigns: [Float]) throws {
+        rowTransform = try HadamardTransform(size: rowSigns.count)
+        columnTransform = try HadamardTransform(size: columnSigns.count)
+        self.rowSigns = rowSigns
+        self.columnSigns = columnSigns
+    }
+
+    /// From a stored `randomizedHadamard` tensor (I8 `[rows + columns]`, validated by `QuantizedTensor`).
+    public init(signs: Tensor, rows: Int, columns: Int) throws {
+        let values = signs.bytes.map { Float(Int8(bitPattern: $0)) }
+        guard values.count == rows + columns else {
+            throw QZooError.malformed("randomized Hadamard signs hold \(values.count) values for [\(rows), \(columns)]")
+        }
+        try self.init(rowSigns: Array(values[..<rows]), columnSigns: Array(values[rows...]))
+    }
+
+    /// The transform as stored: I8 ±1, row signs then column signs.
+    public func transform() throws -> WeightTransform {
+        let bytes = (rowSigns + columnSigns).map { UInt8(bitPattern: $0 < 0 ? -1 : 1) }
+        return .randomizedHadamard(try Tensor(dtype: .i8, shape: [bytes.count], bytes: bytes))
+    }
+
+    /// `Wr = 𝓗_mᵀ S_V W S_U 𝓗_n` for a row-major `m × n` weight.
+    public func rotate(weight: [Float]) -> [Float] {
+        var w = weight
+        scale(&w, rows: rows, columns: columns, rowFactors: rowSigns, columnFactors: columnSigns)
+        applyToRows(&w, columnTransform, count: rows, transposed: true)
+        applyToColumns(&w, rowTransform, rows: rows, columns: columns, transposed: true)
+        return w
+    }
+
+    /// `W = S_V 𝓗_m Wr 𝓗_nᵀ S_U`: the inverse of `rotate(weight:)`.
+    public func restore(weight rotated: [Float]) -> [Float] {
+        var w = rotated
+        applyToColumns(&w, rowTransform, rows: rows, columns: columns, transposed: false)
+        applyToRows(&w, columnTransform, count: rows, transposed: false)
+        scale(&w, rows: rows, columns: columns, rowFactors: rowSigns, columnFactors: columnSigns)
+        return w
+    }
+
+    /// `Hr = 𝓗_nᵀ S_U H S_U 𝓗_n` for a row-major `n × n` Hessian (computed in float32, as the
+    /// reference does, and made exactly symmetric).
+    public func rotate(hessian: [Double]) -> [Double] {
+        var h = hessian.map { Float($0) }
+        scale(&h, rows: columns, columns: columns, rowFactors: columnSigns, columnFactors: columnSigns)
+        applyToRows(&h, columnTransform, count: columns, transposed: true)
+        applyToColumns(&h, columnTransform, rows: columns, columns: columns, transposed: true)
+        var out = [Double](repeating: 0, count: h.count)
+        for i in 0..<columns {
+            for j in 0..<columns { out[i * columns + j] = 0.5 * (Double(h[i * columns + j]) + Double(h[j * columns + i])) }
+        }
+        return out
+    }
+
+    private func scale(_ values: inout [Float], rows: Int, columns: Int, rowFactors: [Float], columnFactors: [Float]) {
+        for r in 0..<rows {
+            let factor = rowFactors[r]
+            for c in 0..<columns { values[r * columns + c] *= factor * columnFactors[c] }
+        }
+    }
+
+    /// Each row `x` of the matrix becomes `𝓗x` (or `𝓗ᵀx`) — i.e. the matrix is multiplied on the
+    /// right by `𝓗ᵀ` (or `𝓗`).
+    private func applyToRows(_ values: inout [Float], _ transform: HadamardTransform, count: Int, transposed: Bool) {
+        values.withUnsafeMutableBufferPointer { transform.apply($0, count: count, transposed: transposed) }
+    }
+
+    /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed.
+    private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, rows: Int, columns: Int,
+                                transposed: Bool) {
+        var t = [Float](repeating: 0, count: values.count)
+        for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = values[r * columns + c] } }
+        t.withUnsafeMutableBufferPointer { transform.apply($0, count: columns, transposed: transposed) }
+        for r in 0..<rows { for c in 0..<columns { values[r * columns + c] = t[c * rows + r] } }
+    }
+}
