@@ -17,21 +17,6 @@ extension GPTQQuantizer {
         }
     }
 
-    /// Quantizes every weight `selection` picks against a fixed Hessian (an imported calibration
-    /// file), in parallel. `hessians` maps weight names to `in × in` row-major matrices.
-    public func quantizeCheckpoint(_ source: Checkpoint, hessians: [String: [Double]],
-                                   selection: WeightSelection = WeightSelection()) throws -> CheckpointQuantization {
-        let (jobs, ineligible) = selectWeights(source, selection: selection)
-        for job in jobs where hessians[job.name] == nil {
-            throw QZooError(.invalidArgument, "the calibration data has no Hessian '\(job.name).hessian' for this weight; "
-                            + "calibrate this model or --exclude the tensor").inTensor(job.name)
-        }
-        let weights = try parallelMapLargestFirst(count: jobs.count, cost: { Self.cost(of: jobs[$0].tensor) }) { index in
-            try quantizeWeight(name: jobs[index].name, jobs[index].tensor, hessian: hessians[jobs[index].name] ?? [])
-        }
-        return try assembleQuantization(source, weights, ineligible: ineligible)
-    }
-
     /// The work of quantizing `weight` (0 for a tensor that is not a matrix), to schedule weights
     /// largest first.
     public static func cost(of weight: Tensor) -> Double {
