@@ -56,3 +56,25 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
     }
     return try assembleQuantization(source, jobs.compactMap { done[$0.name] }, ineligible: ineligible)
 }
+
+extension PipelineState {
+    /// A calibrated rounding stage (`gptq`, `ldlq`): the input's calibrated weights quantized
+    /// layer by layer on the already-quantized model (`sequential`) or with the calibrate
+    /// stage's fixed statistics.
+    static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
+                                   quantizer: some CalibratedQuantizer, sequential: Bool) throws -> PipelineState {
+        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        var state = input
+        let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: pass)
+        let selection = try context.selection(calibration: calibration)
+        let result: CheckpointQuantization
+        if sequential {
+            let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
+            result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection)
+        } else {
+            result = try quantizeCalibrated(checkpoint, with: quantizer, statistics: calibration.statistics, selection: selection)
+        }
+        try state.adopt(result, stage: context.stageID)
+        return state
+    }
+}

@@ -50,13 +50,20 @@ public struct PipelineState: Sendable {
         self.exports = exports
     }
 
-    /// Records what quantizing did to each tensor (errors, and proxy loss and damping where the
-    /// method is calibrated) for bundle manifests.
-    mutating func record(_ result: CheckpointQuantization) {
+    /// Takes a quantizing stage's result as the stage's output: the new checkpoint, what
+    /// quantizing did to each tensor (errors, and proxy loss and damping where the method is
+    /// calibrated) for bundle manifests, and no calibration (it described the model before).
+    /// A result that quantized nothing is an error: the stage's targets/ignore missed.
+    mutating func adopt(_ result: CheckpointQuantization, stage: String) throws {
+        guard !result.reports.isEmpty else {
+            throw QZooError(.invalidArgument, "stage '\(stage)': no tensor was selected for quantization; check targets/ignore")
+        }
         for report in result.reports {
             errors[report.name] = report.error
             if let calibrated = report.calibrated { self.calibrated[report.name] = calibrated }
         }
+        checkpoint = result.checkpoint
+        calibration = nil
     }
 
     /// The one input's checkpoint, for passes that transform a model.

@@ -1,4 +1,5 @@
 import QZooCore
+import QZooQuant
 
 /// What every stage of one run shares: the model, the names that go into bundles, and the
 /// pipeline file's exact text.
@@ -30,5 +31,13 @@ public struct StageContext: Sendable {
     /// The compiled patterns (already checked when the pipeline was validated).
     public func compiled(_ patterns: [String]) throws -> [Regex<AnyRegexOutput>] {
         try patterns.map { try Regex($0) }
+    }
+
+    /// The weights `targets`/`ignore` pick. With `calibration` and no `targets`, only the layers
+    /// it has statistics for (a calibrated method leaves a pooler dense unless named).
+    func selection(calibration: PipelineCalibration? = nil) throws -> WeightSelection {
+        var selection = WeightSelection(include: try compiled(targets), exclude: try compiled(ignore))
+        if let calibration, targets.isEmpty { selection.only = Set(calibration.statistics.layers.keys) }
+        return selection
     }
 }

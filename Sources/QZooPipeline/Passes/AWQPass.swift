@@ -39,8 +39,7 @@ public struct AWQPass: Pass {
         var state = input
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
         let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
-        var selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
-        if context.targets.isEmpty { selection.only = Set(calibration.statistics.layers.keys) }
+        let selection = try context.selection(calibration: calibration)
         let selected = Set(selectWeights(dense, selection: selection).jobs.map(\.name))
         let outcome = try search.run(dense, architecture: model.architecture, calibration: calibration.statistics, selected: selected)
         guard quantize else {
@@ -49,12 +48,7 @@ public struct AWQPass: Pass {
             return state
         }
         let result = try quantizeCheckpoint(outcome.checkpoint, with: try RTNQuantizer(grid: search.parameters.grid), selection: selection)
-        guard !result.reports.isEmpty else {
-            throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
-        }
-        state.record(result)
-        state.checkpoint = result.checkpoint
-        state.calibration = nil
+        try state.adopt(result, stage: context.stageID)
         return state
     }
 }

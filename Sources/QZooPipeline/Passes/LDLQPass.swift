@@ -29,24 +29,7 @@ public struct LDLQPass: Pass {
     }
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
-        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
-        var state = input
-        let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
-        var selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
-        if context.targets.isEmpty { selection.only = Set(calibration.statistics.layers.keys) }
-        let result: CheckpointQuantization
-        if quantizer.parameters.sequential {
-            let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
-            result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection)
-        } else {
-            result = try quantizeCalibrated(checkpoint, with: quantizer, statistics: calibration.statistics, selection: selection)
-        }
-        guard !result.reports.isEmpty else {
-            throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
-        }
-        state.record(result)
-        state.checkpoint = result.checkpoint
-        state.calibration = nil
-        return state
+        try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: quantizer,
+                                             sequential: quantizer.parameters.sequential)
     }
 }

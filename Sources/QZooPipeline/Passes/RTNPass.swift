@@ -25,14 +25,9 @@ public struct RTNPass: Pass {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
         var state = input
         let quantizer = try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil)
-        let selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
+        let selection = try context.selection()
         let result = try quantizeCheckpoint(checkpoint, with: quantizer, selection: selection)
-        guard !result.reports.isEmpty else {
-            throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
-        }
-        state.record(result)
-        state.checkpoint = result.checkpoint
-        state.calibration = nil
+        try state.adopt(result, stage: context.stageID)
         return state
     }
 }

@@ -33,17 +33,11 @@ public struct SmoothQuantPass: Pass {
         var state = input
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
         let (runnable, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
-        var selection = WeightSelection(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
-        if context.targets.isEmpty { selection.only = Set(calibration.statistics.layers.keys) }
+        let selection = try context.selection(calibration: calibration)
         let selected = Set(selectWeights(dense, selection: selection).jobs.map(\.name))
         let (smoothed, _) = try model.run(dense, architecture: runnable.architecture, calibration: calibration.statistics, selected: selected)
         let result = try quantizeCheckpoint(smoothed, with: try RTNQuantizer(grid: weightGrid), selection: selection)
-        guard !result.reports.isEmpty else {
-            throw QZooError(.invalidArgument, "stage '\(context.stageID)': no tensor was selected for quantization; check targets/ignore")
-        }
-        state.record(result)
-        state.checkpoint = result.checkpoint
-        state.calibration = nil
+        try state.adopt(result, stage: context.stageID)
         return state
     }
 }
