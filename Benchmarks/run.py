@@ -131,7 +131,7 @@ def gptq_comparison(repeat=3, reference_repeat=2):
     Hessians `qzoo calibrate` measures on the built-in corpus, and one synthetic 4096×4096 layer
     with a seeded random SPD Hessian. qzoo's time is `qzoo bench gptq` (the rounding only, inputs
     already in memory, best of `repeat`); numpy's is fasterquant over the same weights (best of
-    `reference_repeat`). GFLOP/s counts 2n³/3 + rows·n·(n−1) per [rows × n] weight."""
+    `reference_repeat`). GFLOP/s counts n³/3 + rows·n·(n−1) per [rows × n] weight."""
     qzoo = os.environ["QZOO_BIN"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)

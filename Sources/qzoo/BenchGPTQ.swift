@@ -15,9 +15,9 @@ struct BenchGPTQ: ParsableCommand {
             'qzoo quantize --method gptq' does (all weights in parallel), --repeat times; the best \
             run is reported, with the sgemm rate measured in the same process.
 
-            GFLOP/s counts the work GPTQ does per [rows × n] weight: 2n³/3 to factor the n×n \
-            Hessian (Cholesky and triangular inverse) and rows·n·(n−1) for the error feedback \
-            (one multiply-add per row for every pair of columns j < t).
+            GFLOP/s counts the work GPTQ needs per [rows × n] weight: n³/3 to factor the n×n \
+            Hessian (one Cholesky) and rows·n·(n−1) for the error feedback (one multiply-add \
+            per row for every pair of columns j < t).
 
             Example:
               qzoo bench gptq all-MiniLM-L6-v2/model.safetensors --calibration calib.safetensors --bits 4 --group-size 128

@@ -91,17 +91,25 @@ struct GPTQQuantizerTests {
         #expect(throws: QZooError.self) { try quantizer.quantize(weight, hessian: hessian) }
     }
 
-    /// `U` upper with a positive diagonal and `U·(H + λI)·Uᵀ = I`, i.e. `(H + λI)⁻¹ = UᵀU`.
-    @Test func factorInvertsTheDampedHessian() throws {
+    /// `V` upper with a positive diagonal and `V·Vᵀ = H + λI`; `inverseBlock` is `U = V⁻¹` on a
+    /// diagonal block, the reference's factor there (`U·(H + λI)·Uᵀ = I`), including blocks that
+    /// do not start at 0.
+    @Test func factorIsTheReversedCholeskyAndItsBlocksInvertIt() throws {
         let n = 40
         let hessian = GPTQTestProblems.hessian(columns: n, tokens: 200, seed: 2)
         let factor = try LDLQFactor<Double>(hessian: hessian, n: n, order: nil, dead: [Bool](repeating: false, count: n), damp: 0.01)
         let lambda = try #require(factor.damping)
-        let u = { (i: Int, j: Int) in factor.upper[i + j * n] }
+        let v = { (i: Int, j: Int) in factor.cholesky[i + j * n] }
         for i in 0..<n {
-            for j in 0..<i { #expect(u(i, j) == 0) }
-            #expect(u(i, i) > 0 && factor.diagonal[i] == u(i, i))
+            for j in 0..<i { #expect(v(i, j) == 0) }
+            #expect(v(i, i) > 0 && factor.diagonal[i] == 1 / v(i, i))
+            for j in 0..<n {
+                let product = (0..<n).reduce(0.0) { $0 + v(i, $1) * v(j, $1) }
+                #expect(abs(product - hessian[i * n + j] - (i == j ? lambda : 0)) < 1e-9 * lambda / 0.01)
+            }
         }
+        let full = try factor.inverseBlock(0 ..< n)
+        let u = { (i: Int, j: Int) in full[i + j * n] }
         for i in 0..<n {
             for j in 0..<n {
                 var sum = 0.0
@@ -110,6 +118,10 @@ struct GPTQQuantizerTests {
                 }
                 #expect(abs(sum - (i == j ? 1 : 0)) < 1e-8)
             }
+        }
+        let block = try factor.inverseBlock(13 ..< 29)
+        for i in 0..<16 {
+            for j in 0..<16 { #expect(abs(block[i + j * 16] - u(13 + i, 13 + j)) <= 1e-10 * max(1, abs(u(13 + i, 13 + j)))) }
         }
     }
 }

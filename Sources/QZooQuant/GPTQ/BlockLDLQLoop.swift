@@ -1,9 +1,9 @@
 import QZooCore
 
-/// The state of one block-LDLQ rounding (`BlockLDLQ`), laid out as `GPTQLoop`'s: the weight
-/// row-major with the feedback of finished lazy blocks, the current lazy block's negated scaled
-/// errors `Ēᵀ`, and row
-/// tiles summing the pending in-block feedback in the same order, so `b = 1` is GPTQ bit for bit.
+/// The state of one block-LDLQ rounding (`BlockLDLQ`), laid out as `GPTQLoop`'s: the feedback
+/// `P` of finished lazy blocks (`LDLQFactor+Feedback`), the current lazy block's weights `W̃`,
+/// negated scaled errors `Ēᵀ` and residuals, and row tiles summing the pending in-block feedback
+/// in the same order, so `b = 1` is GPTQ bit for bit.
 final class BlockLDLQLoop {
     typealias T = Float
     let rows: Int
@@ -14,8 +14,13 @@ final class BlockLDLQLoop {
     /// Row-major, dead columns zeroed.
     let original: [Float]
     let factor: LDLQFactor<Float>
-    let work: UnsafeMutableBufferPointer<Float>
+    /// `P`, row-major `[rows × columns]`.
+    let feedback: UnsafeMutableBufferPointer<Float>
+    /// `W̃` of the current lazy block, row-major `[rows × span]`.
+    let lazy: UnsafeMutableBufferPointer<Float>
+    /// `Ēᵀ` and `(W − Ŵ)ᵀ` of the current lazy block, `span × paddedRows` each.
     let errors: UnsafeMutableBufferPointer<Float>
+    let residuals: UnsafeMutableBufferPointer<Float>
     /// The result, row-major `[rows × columns]`.
     let rounded: UnsafeMutableBufferPointer<Float>
     /// Per row tile: the lanes' `Σ err²` then `Σ (ŵ − w)²` over the current lazy block.
@@ -32,10 +37,14 @@ final class BlockLDLQLoop {
         paddedRows = (rows + T.tileLanes - 1) / T.tileLanes * T.tileLanes
         original = weight
         self.factor = factor
-        work = .allocate(capacity: weight.count)
-        _ = work.initialize(from: weight)
+        feedback = .allocate(capacity: weight.count)
+        feedback.initialize(repeating: 0)
+        lazy = .allocate(capacity: rows * span)
+        lazy.initialize(repeating: 0)
         errors = .allocate(capacity: span * paddedRows)
         errors.initialize(repeating: 0)
+        residuals = .allocate(capacity: span * paddedRows)
+        residuals.initialize(repeating: 0)
         rounded = .allocate(capacity: weight.count)
         rounded.initialize(repeating: 0)
         energies = .allocate(capacity: paddedRows * 2)
@@ -43,8 +52,10 @@ final class BlockLDLQLoop {
     }
 
     deinit {
-        work.deallocate()
+        feedback.deallocate()
+        lazy.deallocate()
         errors.deallocate()
+        residuals.deallocate()
         rounded.deallocate()
         energies.deallocate()
         scratch.deallocate()
@@ -57,12 +68,19 @@ final class BlockLDLQLoop {
         var total = (scaledError: 0.0, delta: 0.0)
         for start in stride(from: 0, to: columns, by: span) {
             let end = Swift.min(start + span, columns)
+            let inverse = try factor.inverseBlock(start ..< end)
+            try original.withUnsafeBufferPointer {
+                try factor.lazyWeights(span: start ..< end, inverse: inverse, weight: $0, feedback: UnsafeBufferPointer(feedback),
+                                       rows: rows, into: lazy)
+            }
             _ = energies.update(fromContentsOf: repeatElement(0, count: energies.count))
             for first in stride(from: start, to: end, by: width) {
-                computeTargets(first: first, lazyStart: start, into: &targets)
+                computeTargets(first: first, span: start ..< end, inverse: inverse, into: &targets)
                 let pending = targets
                 try targets.withUnsafeMutableBufferPointer { try round(first / width, $0) }
-                for tile in 0..<tiles { recordErrors(first: first, lazyStart: start, tile: tile, pending: pending, rounded: targets) }
+                for tile in 0..<tiles {
+                    recordErrors(first: first, span: start ..< end, inverse: inverse, tile: tile, pending: pending, rounded: targets)
+                }
             }
             for tile in 0..<tiles {
                 // LDLQTileScratch.energy()'s order, so the sums match GPTQ's.
@@ -74,39 +92,44 @@ final class BlockLDLQLoop {
                 total.scaledError += error
                 total.delta += delta
             }
-            try factor.applyFeedback(of: start ..< end, errors: UnsafeBufferPointer(errors), paddedRows: paddedRows, rows: rows, to: work)
+            try factor.applyFeedback(of: start ..< end, residuals: UnsafeBufferPointer(residuals), paddedRows: paddedRows,
+                                     rows: rows, to: feedback)
         }
         return total
     }
 
-    /// `W̃_t` for the block's columns `t = first + j`: the weight plus the pending feedback of
-    /// the lazy block's columns before the block, stored as row `j` of `targets`.
-    private func computeTargets(first: Int, lazyStart: Int, into targets: inout [Float]) {
-        let lanes = T.tileLanes, pending = scratch.pending
-        factor.upper.withUnsafeBufferPointer { u in
+    /// `W̃_t` for the block's columns `t = first + j`: the lazily updated weight plus the pending
+    /// feedback of the span's columns before the block, stored as row `j` of `targets`.
+    /// `inverse` is `U` on the span (column-major).
+    private func computeTargets(first: Int, span: Range<Int>, inverse: [Float], into targets: inout [Float]) {
+        let lanes = T.tileLanes, pending = scratch.pending, width = span.count, lazyStart = span.lowerBound
+        inverse.withUnsafeBufferPointer { u in
             for firstRow in stride(from: 0, to: rows, by: lanes) {
                 let valid = Swift.min(lanes, rows - firstRow)
                 scratch.clearLanes(after: valid)
                 for j in 0..<blockWidth {
                     let t = first + j
-                    for i in 0..<valid { pending[i] = work[(firstRow + i) * columns + t] }
+                    for i in 0..<valid { pending[i] = lazy[(firstRow + i) * width + t - lazyStart] }
                     T.feedback(pending, errors: errors.baseAddress.unsafelyUnwrapped + firstRow, stride: paddedRows,
-                               coefficients: u.baseAddress.unsafelyUnwrapped + t * columns + lazyStart, count: first - lazyStart)
+                               coefficients: u.baseAddress.unsafelyUnwrapped + (t - lazyStart) * width, count: first - lazyStart)
                     for i in 0..<valid { targets[j * rows + firstRow + i] = pending[i] }
                 }
             }
         }
     }
 
-    /// Stores one row tile's rounded values and negated scaled errors for the block at `first`
-    /// (forward substitution, `ē_j = ((ŵ_j − w̃_j) − Σ_{i<j} ē_i·U[i, j]) / U[j, j]`, for `b = 1`
-    /// exactly GPTQ's `(q − w) / d`), and adds the lanes' `ē²` and `(ŵ − w)²` to the tile's sums.
-    private func recordErrors(first: Int, lazyStart: Int, tile: Int, pending: [Float], rounded values: [Float]) {
-        let lanes = T.tileLanes, firstRow = tile * lanes
+    /// Stores one row tile's rounded values, residuals and negated scaled errors for the block at
+    /// `first` (forward substitution, `ē_j = ((ŵ_j − w̃_j) − Σ_{i<j} ē_i·U[i, j]) / U[j, j]`, for
+    /// `b = 1` exactly GPTQ's `(q − w) / d`), and adds the lanes' `ē²` and `(ŵ − w)²` to the
+    /// tile's sums. `inverse` is `U` on the span (column-major).
+    private func recordErrors(first: Int, span: Range<Int>, inverse upper: [Float], tile: Int, pending: [Float],
+                              rounded values: [Float]) {
+        let lanes = T.tileLanes, firstRow = tile * lanes, lazyStart = span.lowerBound, width = span.count
         let valid = Swift.min(lanes, rows - firstRow)
-        let s = scratch, upper = factor.upper
+        let s = scratch
         let errorEnergy = energies.baseAddress.unsafelyUnwrapped + tile * 2 * lanes, deltaEnergy = errorEnergy + lanes
         let errorRow = { (column: Int) in self.errors.baseAddress.unsafelyUnwrapped + (column - lazyStart) * self.paddedRows + firstRow }
+        let residualRow = { (column: Int) in self.residuals.baseAddress.unsafelyUnwrapped + (column - lazyStart) * self.paddedRows + firstRow }
         s.clearLanes(after: valid)
         for j in 0..<blockWidth {
             let t = first + j
@@ -120,12 +143,13 @@ final class BlockLDLQLoop {
                 let q = T.load(s.code, vector: v)
                 let d = q - T.load(s.original, vector: v)
                 var residual = q - T.load(s.pending, vector: v)
-                for i in 0..<j { residual -= T.load(errorRow(first + i), vector: v) * upper[(first + i) + t * columns] }
-                let error = residual / upper[t + t * columns]
+                for i in 0..<j { residual -= T.load(errorRow(first + i), vector: v) * upper[(first + i - lazyStart) + (t - lazyStart) * width] }
+                let error = residual / upper[(t - lazyStart) * (width + 1)]
                 var errorSum = T.load(errorEnergy, vector: v), deltaSum = T.load(deltaEnergy, vector: v)
                 errorSum.addProduct(error, error)
                 deltaSum.addProduct(d, d)
                 T.store(error, to: errorRow(t), vector: v)
+                T.store(-d, to: residualRow(t), vector: v)
                 T.store(errorSum, to: errorEnergy, vector: v)
                 T.store(deltaSum, to: deltaEnergy, vector: v)
             }

@@ -4,12 +4,13 @@ extension GPTQLoop {
     /// Rounds columns `block` of the rows `firstRow ..< firstRow + T.tileLanes` (fewer in the
     /// last tile; missing rows are zeros, rounded on a scale of 1, and never stored).
     ///
-    /// The tile's weights are copied column by column into `scratch`, rounded there, and its
-    /// negated scaled errors copied to the block's `errors` for the gemm. Returns the tile's
+    /// The tile's lazily updated weights (from `lazy`, over `span`) are copied column by column
+    /// into `scratch`, rounded there, and its residuals `W − Ŵ` copied to the block's
+    /// `residuals` for the gemm. `inverse` is `U` on the span (column-major). Returns the tile's
     /// `Σ err²` and `‖Ŵ − W‖²`.
-    func roundTile(firstRow: Int, block: Range<Int>, scratch s: LDLQTileScratch<T>,
-                   original: UnsafeBufferPointer<T>, upper: UnsafeBufferPointer<T>) throws -> (scaledError: Double, delta: Double) {
-        let lanes = T.tileLanes, columns = problem.columns, first = block.lowerBound
+    func roundTile(firstRow: Int, block: Range<Int>, span: Range<Int>, scratch s: LDLQTileScratch<T>,
+                   original: UnsafeBufferPointer<T>, inverse: UnsafeBufferPointer<T>) throws -> (scaledError: Double, delta: Double) {
+        let lanes = T.tileLanes, columns = problem.columns, first = block.lowerBound, width = span.count
         let valid = Swift.min(lanes, problem.rows - firstRow)
         s.scale.update(repeating: 1, count: lanes)
         s.zero.update(repeating: 0, count: lanes)
@@ -17,12 +18,12 @@ extension GPTQLoop {
         s.clearLanes(after: valid)
         // Column by column: each tile column is one contiguous run of stores, and the rows'
         // source cache lines stay in L1 across the 16 columns they hold.
-        let source = (work.baseAddress.unsafelyUnwrapped + firstRow * columns + first,
+        let source = (lazy.baseAddress.unsafelyUnwrapped + firstRow * width + (first - span.lowerBound),
                       original.baseAddress.unsafelyUnwrapped + firstRow * columns + first)
         for k in 0..<block.count {
             let pending = s.pending + k * lanes, weight = s.original + k * lanes
             for i in 0..<valid {
-                pending[i] = source.0[i * columns + k]
+                pending[i] = source.0[i * width + k]
                 weight[i] = source.1[i * columns + k]
             }
         }
@@ -30,7 +31,7 @@ extension GPTQLoop {
         for t in block {
             let group = problem.group(ofLoopColumn: t)
             if let size = problem.parameters.groupSize, !problem.parameters.staticGroups, t % size == 0 {
-                try fitGroup(group, columns: t ..< Swift.min(t + size, columns), firstRow: firstRow, valid: valid)
+                try fitGroup(group, columns: t ..< Swift.min(t + size, columns), span: span, firstRow: firstRow, valid: valid)
                 currentGroup = -1
             }
             if group != currentGroup {
@@ -42,7 +43,8 @@ extension GPTQLoop {
             }
             // Pending feedback of this block's earlier columns, in column order.
             T.feedback(s.pending + (t - first) * lanes, errors: s.errors, stride: lanes,
-                       coefficients: upper.baseAddress.unsafelyUnwrapped + t * columns + first, count: t - first)
+                       coefficients: inverse.baseAddress.unsafelyUnwrapped + (t - span.lowerBound) * width + (first - span.lowerBound),
+                       count: t - first)
             roundLanes(column: t - first, scratch: s, diagonal: factor.diagonal[t])
         }
         problem.order.withUnsafeBufferPointer { order in
@@ -53,14 +55,15 @@ extension GPTQLoop {
             }
         }
         for k in 0..<block.count {
-            (errors.baseAddress.unsafelyUnwrapped + k * paddedRows + firstRow).update(from: s.errors + k * lanes, count: lanes)
+            (residuals.baseAddress.unsafelyUnwrapped + k * paddedRows + firstRow).update(from: s.original + k * lanes, count: lanes)
         }
         return s.energy()
     }
 
     /// `AffineParameters.code`/`value` lane by lane on column `k` of the tile,
     /// `q = (clamp(round(w / scale) + zero, 0, top) − zero)·scale`; stores the codes and
-    /// `−err = (q − w) / U_tt`, and adds `err²` and `(q − w₀)²` to the sums.
+    /// `−err = (q − w) / U_tt`, replaces the original weight by the residual `w₀ − q`, and adds
+    /// `err²` and `(q − w₀)²` to the sums.
     @inline(__always)
     private func roundLanes(column k: Int, scratch s: LDLQTileScratch<T>, diagonal: T) {
         let lanes = T.tileLanes, top = T.Vector(repeating: T(problem.grid.maxCode))
@@ -75,6 +78,7 @@ extension GPTQLoop {
             errorSum.addProduct(error, error)
             deltaSum.addProduct(d, d)
             T.store(error, to: errors, vector: v)
+            T.store(-d, to: original, vector: v)
             T.store(code, to: s.code, vector: v)
             T.store(errorSum, to: s.errorEnergy, vector: v)
             T.store(deltaSum, to: s.deltaEnergy, vector: v)
@@ -83,11 +87,13 @@ extension GPTQLoop {
     }
 
     /// The reference's `find_params` on `W[:, columns]` of the tile's rows: the weight with the
-    /// feedback of earlier blocks but not of this block's own columns (those live in its `W1`).
-    private func fitGroup(_ group: Int, columns range: Range<Int>, firstRow: Int, valid: Int) throws {
-        let count = problem.groups.count, grid = problem.grid
+    /// feedback of earlier blocks but not of this block's own columns (those live in its `W1`),
+    /// i.e. `W̃` of the span.
+    private func fitGroup(_ group: Int, columns range: Range<Int>, span: Range<Int>, firstRow: Int, valid: Int) throws {
+        let count = problem.groups.count, grid = problem.grid, width = span.count
+        let offset = range.lowerBound - span.lowerBound
         for r in firstRow ..< (firstRow + valid) {
-            let row = UnsafeBufferPointer(rebasing: work[(r * problem.columns + range.lowerBound) ..< (r * problem.columns + range.upperBound)])
+            let row = UnsafeBufferPointer(rebasing: lazy[(r * width + offset) ..< (r * width + offset + range.count)])
             let parameters = try GroupGrid.fit(row, grid: grid)
             scales[r * count + group] = parameters.scale
             zeros[r * count + group] = UInt8(parameters.zeroPoint)

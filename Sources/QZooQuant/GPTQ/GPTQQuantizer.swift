@@ -27,12 +27,14 @@ public struct GPTQQuantizer: Sendable {
 
     public var grid: AffineGrid { parameters.grid }
 
-    /// The floating-point operations GPTQ performs on a `[rows × columns]` weight: `2n³/3` to
-    /// factor the `n×n` Hessian (Cholesky and triangular inverse, `n = columns`) and
-    /// `rows·n·(n−1)` for the error feedback (a multiply-add per row for every column pair).
+    /// The floating-point operations GPTQ needs on a `[rows × columns]` weight: `n³/3` to
+    /// factor the `n×n` Hessian (one Cholesky, `n = columns`) and `rows·n·(n−1)` for the error
+    /// feedback (a multiply-add per row for every column pair). Not counted: the block-diagonal
+    /// inverses and the recovery of lazily updated weights (`LDLQFactor+Feedback`), about
+    /// `2·rows·n·b` for lazy blocks of `b` columns.
     public static func floatingPointOperations(rows: Int, columns: Int) -> Double {
         let n = Double(columns)
-        return 2 * n * n * n / 3 + Double(rows) * n * (n - 1)
+        return n * n * n / 3 + Double(rows) * n * (n - 1)
     }
 
     /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major,

@@ -23,7 +23,7 @@ struct LDLQTileScratch<T: LDLQScalar> {
 
     /// The weight being rounded, with its pending feedback.
     var pending: UnsafeMutablePointer<T> { memory }
-    /// The original weight (for `‖Ŵ − W‖²`).
+    /// The original weight (for `‖Ŵ − W‖²`), then the residual `W − Ŵ` once rounded.
     var original: UnsafeMutablePointer<T> { memory + columns * T.tileLanes }
     /// The negated scaled errors.
     var errors: UnsafeMutablePointer<T> { memory + 2 * columns * T.tileLanes }
