@@ -60,11 +60,21 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
 extension PipelineState {
     /// A calibrated rounding stage (`gptq`, `ldlq`): the input's calibrated weights quantized
     /// layer by layer on the already-quantized model (`sequential`) or with the calibrate
-    /// stage's fixed statistics.
+    /// stage's fixed statistics, inside the incoherence a `hadamard` stage asked for.
     static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
                                    quantizer: some CalibratedQuantizer, sequential: Bool) throws -> PipelineState {
-        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
-        var state = input
+        let (input, _) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        guard let incoherence = input.incoherence else {
+            return try input.rounded(with: quantizer, context: context, pass: pass, sequential: sequential)
+        }
+        return try input.rounded(with: IncoherentQuantizer(quantizer, incoherence: incoherence), context: context, pass: pass,
+                                 sequential: sequential)
+    }
+
+    private func rounded(with quantizer: some CalibratedQuantizer, context: StageContext, pass: String,
+                         sequential: Bool) throws -> PipelineState {
+        var state = self
+        let (_, checkpoint) = try PipelineState.checkpoint(of: [self], stage: context.stageID)
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: pass)
         let selection = try context.selection(calibration: calibration)
         let result: CheckpointQuantization

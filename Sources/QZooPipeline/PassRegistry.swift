@@ -14,6 +14,7 @@ public struct PassRegistry: Sendable {
         GPTQPass.self,
         AWQPass.self,
         SmoothQuantPass.self,
+        HadamardPass.self,
         LDLQPass.self,
         ExportPass.self,
         BundlePass.self,

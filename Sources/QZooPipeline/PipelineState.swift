@@ -34,17 +34,22 @@ public struct PipelineState: Sendable {
     /// after it (GPTQ, AWQ, ...) read them. A pass that quantizes drops them (they describe the
     /// model before it), which also keeps them out of later cache entries.
     public var calibration: PipelineCalibration?
+    /// A `hadamard` stage's request: the next calibrated rounding stage (`gptq`, `ldlq`) rounds
+    /// every weight in randomized Hadamard incoherence. Rounding consumes it; any other
+    /// quantizing or exporting stage refuses a state that carries it.
+    public var incoherence: HadamardIncoherence?
     public var sideFiles: [NamedFile]
     public var files: [NamedFile]
     public var exports: [ExportRecord]
 
     public init(checkpoint: Checkpoint? = nil, errors: [String: ReconstructionError] = [:],
                 calibrated: [String: CalibratedRounding] = [:], calibration: PipelineCalibration? = nil,
-                sideFiles: [NamedFile] = [], files: [NamedFile] = [], exports: [ExportRecord] = []) {
+                incoherence: HadamardIncoherence? = nil, sideFiles: [NamedFile] = [], files: [NamedFile] = [], exports: [ExportRecord] = []) {
         self.checkpoint = checkpoint
         self.errors = errors
         self.calibrated = calibrated
         self.calibration = calibration
+        self.incoherence = incoherence
         self.sideFiles = sideFiles
         self.files = files
         self.exports = exports
@@ -64,6 +69,16 @@ public struct PipelineState: Sendable {
         }
         checkpoint = result.checkpoint
         calibration = nil
+        incoherence = nil
+    }
+
+    /// An error when the state carries a `hadamard` stage's request, for the quantizing and
+    /// exporting stages that cannot apply it (the rotation only exists together with a
+    /// calibrated rounding); they call it before any work.
+    func refuseIncoherence(stage: String) throws {
+        guard incoherence != nil else { return }
+        throw QZooError(.invalidArgument, "stage '\(stage)' cannot apply the randomized Hadamard incoherence a 'hadamard' stage "
+                        + "before it asks for; only 'gptq' and 'ldlq' stages round inside it, so put one of them right after")
     }
 
     /// The one input's checkpoint, for passes that transform a model.

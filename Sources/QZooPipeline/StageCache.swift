@@ -51,6 +51,7 @@ public struct StageCache: Sendable {
             ("errors", .object(state.errors.sorted { $0.key < $1.key }.map { ($0.key, .array([.double($0.value.relativeRMS), .double($0.value.maxAbsolute)])) })),
             ("calibrated", .object(state.calibrated.sorted { $0.key < $1.key }.map { ($0.key, CalibrationRecord.json($0.value)) })),
             ("calibration", calibration),
+            ("incoherence", state.incoherence.map { .object([("seed", .number(String($0.seed)))]) } ?? .null),
             ("side_files", .array(state.sideFiles.map { .string($0.name) })),
             ("files", .array(state.files.map { .string($0.name) })),
             ("exports", .array(state.exports.map(\.json))),
@@ -76,6 +77,10 @@ public struct StageCache: Sendable {
         if calibration != .null {
             guard let restored = try CalibrationRecord.load(calibration, in: entry) else { throw damaged() }
             state.calibration = restored
+        }
+        if let incoherence = document["incoherence"], incoherence != .null {
+            guard case .number(let text)? = incoherence["seed"], let seed = UInt64(text) else { throw damaged() }
+            state.incoherence = HadamardIncoherence(seed: seed)
         }
         for (name, value) in errors {
             guard let pair = value.arrayValue, pair.count == 2, let rms = pair[0].doubleValue, let maximum = pair[1].doubleValue else { throw damaged() }

@@ -27,6 +27,7 @@ enum TensorSummary {
                 ("group_size", weight.grid.map { groupSize($0.granularity) } ?? .null),
                 ("bits_per_weight", .double(Double(weight.storedByteCount * 8) / Double(max(elements, 1)))),
                 ("stored_bytes", .int(weight.storedByteCount)),
+                ("transforms", .array(weight.transforms.map { .string($0.kind) })),
             ]
             fields += errorFields(errors[name]) + calibratedFields(calibrated[name])
             totals.add(elements: elements, bytes: weight.storedByteCount, quantized: true, error: errors[name])

@@ -235,8 +235,7 @@ struct Quantize: ParsableCommand {
         guard let codebook = LatticeCodebook(bits: bits) else {
             throw ValidationError("--method quipsharp codes 2, 3 or 4 bits per weight, got --bits \(bits)")
         }
-        return QuIPSharpParameters(codebook: codebook, rho: rho, damp: damp, tunePasses: tunePasses, seed: seed,
-                                   sequential: sequential)
+        return QuIPSharpParameters(codebook: codebook, rho: rho, damp: damp, tunePasses: tunePasses, sequential: sequential)
     }
 
     func validateActivationAware() throws {
@@ -321,7 +320,8 @@ extension Quantize {
                 gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection(),
                                        sequential: sequential)
             case .quipsharp:
-                gptq = GPTQCalibration(quantizer: try QuIPSharpQuantizer(parameters: try quipSharpParameters()),
+                let rounding = try QuIPSharpQuantizer(parameters: try quipSharpParameters())
+                gptq = GPTQCalibration(quantizer: IncoherentQuantizer(rounding, incoherence: HadamardIncoherence(seed: seed)),
                                        selection: try selection(), sequential: sequential)
             }
             if let calibration {

@@ -16,7 +16,9 @@ import QZooQuant
         var hessian = [Double](repeating: 0, count: columns * columns)
         for i in 0..<columns { hessian[i * columns + i] = 1 + Double(i % 5) }
         let quantizer = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(codebook: codebook, tunePasses: 1))
-        return try quantizer.quantize(try Tensor(shape: [rows, columns], floats: values), hessian: hessian, name: "q").quantized
+        return try HadamardIncoherence().quantizeWeight(name: "q", try Tensor(shape: [rows, columns], floats: values), hessian: hessian) {
+            try quantizer.quantizeWeight(name: "q", $0, hessian: $1)
+        }.tensor
     }
 
     static func checkpoint() throws -> Checkpoint {

@@ -18,6 +18,15 @@ public enum WeightTransform: Sendable, Equatable {
 }
 
 extension WeightTransform {
+    /// The transform's name in qpack indexes and bundle manifests.
+    public var kind: String {
+        switch self {
+        case .columnPermutation: return "column_permutation"
+        case .inputScale: return "input_scale"
+        case .randomizedHadamard: return "randomized_hadamard"
+        }
+    }
+
     /// The per-channel multiplier `1/s` (float32 reciprocals) a runtime applies to a layer's
     /// input when its weight stays in the basis of input scale `s`. One definition, so the
     /// built-in forward pass and every export multiply by the same numbers.

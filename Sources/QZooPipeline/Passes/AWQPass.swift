@@ -36,6 +36,7 @@ public struct AWQPass: Pass {
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        try input.refuseIncoherence(stage: context.stageID)
         var state = input
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
         let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)

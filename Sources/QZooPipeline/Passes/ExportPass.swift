@@ -47,6 +47,7 @@ public struct ExportPass: Pass {
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         var (state, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        try state.refuseIncoherence(stage: context.stageID)
         if !context.targets.isEmpty || !context.ignore.isEmpty {
             checkpoint = checkpoint.filtered(include: try context.compiled(context.targets), exclude: try context.compiled(context.ignore))
         }

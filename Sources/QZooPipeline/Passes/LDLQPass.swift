@@ -2,34 +2,41 @@ import QZooCore
 import QZooModels
 import QZooQuant
 
-/// QuIP# (no fine-tuning) after a `calibrate` stage: each calibrated linear weight is rotated on
-/// both sides by a randomized Hadamard transform (its Hessian with it), coded 8 columns at a time
-/// with block LDLQ onto a lattice codebook, and refined by `tune_passes` of block coordinate
-/// descent. Layer by layer on the already-quantized model (`sequential`, the default), or with
-/// the calibrate stage's fixed Hessians. The rotation is part of this stage (not a stage of its
-/// own) because weight and Hessian must be rotated together and a rotated dense weight is not
-/// runnable for the calibration that follows.
+/// LDLQ rounding after a `calibrate` stage, onto a codebook: a lattice (`e8p`, `e8p-rvq3`,
+/// `e8p-rvq4`: QuIP#'s block LDLQ, 8 columns at a time, at `RMS/rho`, refined by `tune_passes`
+/// of block coordinate descent) or a scalar `grid` of `bits` (LDLQ one column at a time, which
+/// is GPTQ without act-order: per-row asymmetric scales, as QuIP rounds). After a `hadamard`
+/// stage every weight is rounded inside its randomized Hadamard rotation — QuIP# is
+/// `hadamard` + `ldlq` with a lattice codebook. Layer by layer on the already-quantized model
+/// (`sequential`, the default), or with the calibrate stage's fixed Hessians.
 public struct LDLQPass: Pass {
     public static let name = "ldlq"
-    public static let summary = "QuIP# lattice rounding with Hadamard incoherence after a calibrate stage (codebook: e8p | e8p-rvq3 | e8p-rvq4, rho, damp, tune_passes, seed, sequential)"
+    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
-    let quantizer: QuIPSharpQuantizer
+    let rounding: any CalibratedQuantizer
+    let sequential: Bool
 
     public init(parameters: inout PassParameters) throws {
-        let codebook: LatticeCodebook = try parameters.choice("codebook", default: .e8p)
-        let defaults = QuIPSharpParameters(codebook: codebook)
-        let settings = QuIPSharpParameters(
-            codebook: codebook, rho: try parameters.double("rho", in: 0.01...100, default: codebook.defaultRho),
-            damp: try parameters.double("damp", in: 0...1, default: defaults.damp),
-            tunePasses: try parameters.int("tune_passes", in: 0...1000, default: defaults.tunePasses),
-            seed: UInt64(try parameters.int("seed", in: 0...Int.max, default: 0)),
-            sequential: try parameters.bool("sequential", default: defaults.sequential))
-        quantizer = try QuIPSharpQuantizer(parameters: settings)
+        let codebook = try parameters.string("codebook", default: LatticeCodebook.e8p.rawValue) { name in
+            name == "grid" || LatticeCodebook(rawValue: name) != nil
+                ? nil : "'\(name)' is not one of \((LatticeCodebook.allCases.map(\.rawValue) + ["grid"]).joined(separator: ", "))"
+        } ?? LatticeCodebook.e8p.rawValue
+        sequential = try parameters.bool("sequential", default: true)
+        if let lattice = LatticeCodebook(rawValue: codebook) {
+            let defaults = QuIPSharpParameters(codebook: lattice)
+            rounding = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(
+                codebook: lattice, rho: try parameters.double("rho", in: 0.01...100, default: lattice.defaultRho),
+                damp: try parameters.double("damp", in: 0...1, default: defaults.damp),
+                tunePasses: try parameters.int("tune_passes", in: 0...1000, default: defaults.tunePasses),
+                sequential: sequential))
+        } else {
+            rounding = try GPTQQuantizer(parameters: GPTQParameters(
+                bits: try parameters.int("bits", in: 2...8), damp: try parameters.double("damp", in: 0...1, default: 0.01)))
+        }
     }
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
-        try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: quantizer,
-                                             sequential: quantizer.parameters.sequential)
+        try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: rounding, sequential: sequential)
     }
 }

@@ -23,6 +23,7 @@ public struct RTNPass: Pass {
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        try input.refuseIncoherence(stage: context.stageID)
         var state = input
         let quantizer = try RTNQuantizer(grid: grid, clipSearch: clipSearch ? ClipSearch() : nil)
         let selection = try context.selection()

@@ -30,6 +30,7 @@ public struct SmoothQuantPass: Pass {
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        try input.refuseIncoherence(stage: context.stageID)
         var state = input
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: Self.name)
         let (runnable, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)

@@ -1,7 +1,7 @@
 import QZooCore
 
 /// The settings of QuIP# (no fine-tuning), with the reference's defaults; `Codable` under the
-/// pipeline parameter names (`codebook`, `rho`, `damp`, `tune_passes`, `seed`, `sequential`).
+/// pipeline parameter names (`codebook`, `rho`, `damp`, `tune_passes`, `sequential`).
 public struct QuIPSharpParameters: Sendable, Equatable, Codable {
     public var codebook: LatticeCodebook
     /// ρ: weights are coded at `RMS(Wr) / ρ` (`scale_override`); nil for the codebook's default.
@@ -10,19 +10,16 @@ public struct QuIPSharpParameters: Sendable, Equatable, Codable {
     public var damp: Double
     /// `quip_tune_iters`: greedy block coordinate-descent passes after LDLQ.
     public var tunePasses: Int
-    /// Seeds the sign vectors (each weight mixes in its name, so weights get different signs).
-    public var seed: UInt64
     /// Calibrate each encoder layer on the outputs of the already-quantized layers before it
     /// (read by the caller that runs the model).
     public var sequential: Bool
 
     public init(codebook: LatticeCodebook, rho: Double? = nil, damp: Double = 0.01, tunePasses: Int = 10,
-                seed: UInt64 = 0, sequential: Bool = true) {
+                sequential: Bool = true) {
         self.codebook = codebook
         self.rho = rho
         self.damp = damp
         self.tunePasses = tunePasses
-        self.seed = seed
         self.sequential = sequential
     }
 
@@ -39,7 +36,7 @@ public struct QuIPSharpParameters: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case codebook, rho, damp, seed, sequential
+        case codebook, rho, damp, sequential
         case tunePasses = "tune_passes"
     }
 
@@ -54,7 +51,6 @@ public struct QuIPSharpParameters: Sendable, Equatable, Codable {
         self.init(codebook: codebook, rho: try container.decodeIfPresent(Double.self, forKey: .rho),
                   damp: try container.decodeIfPresent(Double.self, forKey: .damp) ?? defaults.damp,
                   tunePasses: try container.decodeIfPresent(Int.self, forKey: .tunePasses) ?? defaults.tunePasses,
-                  seed: try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed,
                   sequential: try container.decodeIfPresent(Bool.self, forKey: .sequential) ?? defaults.sequential)
     }
 
@@ -64,7 +60,6 @@ public struct QuIPSharpParameters: Sendable, Equatable, Codable {
         try container.encodeIfPresent(rho, forKey: .rho)
         try container.encode(damp, forKey: .damp)
         try container.encode(tunePasses, forKey: .tunePasses)
-        try container.encode(seed, forKey: .seed)
         try container.encode(sequential, forKey: .sequential)
     }
 }

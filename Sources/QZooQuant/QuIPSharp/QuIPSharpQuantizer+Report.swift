@@ -4,7 +4,7 @@ extension QuIPSharpQuantizer {
     /// Quantizes the weight `name` and reports it with its relative proxy loss and damping.
     public func quantizeWeight(name: String, _ weight: Tensor, hessian: [Double]) throws -> QuantizedWeight {
         do {
-            let result = try quantize(weight, hessian: hessian, name: name)
+            let result = try quantize(weight, hessian: hessian)
             let report = try TensorQuantizationReport(
                 name: name, original: weight, quantized: result.quantized,
                 calibrated: CalibratedRounding(relativeProxyLoss: result.relativeProxyLoss, damping: parameters.damp))

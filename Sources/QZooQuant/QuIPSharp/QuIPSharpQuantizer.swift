@@ -11,11 +11,11 @@ public struct QuIPSharpResult: Sendable {
     public var nearestRelativeProxyLoss: Double
 }
 
-/// QuIP# without fine-tuning (Tseng et al. 2024; `lib/algo/quip.py` `quantize`): randomized
-/// Hadamard incoherence on both sides, `H /= mean diag H` plus `damp · I`, scaling to
-/// `RMS(Wr) / ρ`, block LDLQ with 8-column blocks onto the lattice codebook, then
-/// `tunePasses` rounds of block coordinate descent. The result stores the codes, the scale and
-/// the signs; `dequantize()` undoes all of it.
+/// QuIP#'s rounding without fine-tuning (Tseng et al. 2024; `lib/algo/quip.py` `quantize`):
+/// `H /= mean diag H` plus `damp · I`, scaling to `RMS(W) / ρ`, block LDLQ with 8-column blocks
+/// onto the lattice codebook, then `tunePasses` rounds of block coordinate descent. The result
+/// stores the codes and the scale. QuIP# proper runs it on incoherent weights: wrapped in
+/// `HadamardIncoherence`, which rotates weight and Hessian first and stores the rotation.
 public struct QuIPSharpQuantizer: Sendable {
     public let parameters: QuIPSharpParameters
 
@@ -24,18 +24,15 @@ public struct QuIPSharpQuantizer: Sendable {
         self.parameters = parameters
     }
 
-    /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major);
-    /// `name` picks the sign vectors together with the seed.
-    public func quantize(_ weight: Tensor, hessian: [Double], name: String) throws -> QuIPSharpResult {
+    /// Quantizes `weight` `[outputs, inputs]` against `hessian` (`inputs × inputs`, row-major).
+    public func quantize(_ weight: Tensor, hessian: [Double]) throws -> QuIPSharpResult {
         let (rows, columns) = try weight.weightMatrixShape()
         let values = weight.floats()
         try validate(values: values, rows: rows, columns: columns, hessian: hessian)
-        let rht = try RandomizedHadamard(rows: rows, columns: columns, seed: Self.seed(parameters.seed, name: name))
-        let rotated = rht.rotate(weight: values)
-        let h = Self.regularized(rht.rotate(hessian: hessian), n: columns, damp: parameters.damp)
-        let rms = (rotated.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(rotated.count)).squareRoot()
+        let h = Self.regularized(hessian, n: columns, damp: parameters.damp)
+        let rms = (values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(values.count)).squareRoot()
         let scale = Float(rms > 0 ? rms / parameters.effectiveRho : 1)
-        let target = rotated.map { $0 / scale }
+        let target = values.map { $0 / scale }
         var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
         let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
         for _ in 0 ..< parameters.tunePasses { try descent.pass(weight: target, rounding: &rounding) }
@@ -44,7 +41,7 @@ public struct QuIPSharpQuantizer: Sendable {
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
             codes: try Tensor(dtype: .u8, shape: [rounding.codes.count * parameters.codebook.bytesPerBlock], bytes: rounding.codeBytes()),
-            scale: try Tensor(shape: [1], floats: [scale]), transforms: [try rht.transform()], sourceDType: weight.dtype)
+            scale: try Tensor(shape: [1], floats: [scale]), sourceDType: weight.dtype)
         return QuIPSharpResult(
             quantized: quantized,
             relativeProxyLoss: try Self.relative(target, rounding.values, h, rows: rows, columns: columns, energy: energy),
@@ -54,9 +51,6 @@ public struct QuIPSharpQuantizer: Sendable {
     private func validate(values: [Float], rows: Int, columns: Int, hessian: [Double]) throws {
         guard columns % LatticeCodebook.blockWidth == 0 else {
             throw QZooError(.unsupported, "QuIP# codes 8 input columns at a time; this weight has \(columns)")
-        }
-        for size in [rows, columns] where HadamardFactor.of(size: size) == nil {
-            throw QZooError(.unsupported, "no Hadamard transform of size \(size) (needs 2^k or K·2^k with K in \(HadamardFactor.orders.sorted()))")
         }
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
@@ -83,13 +77,6 @@ public struct QuIPSharpQuantizer: Sendable {
         var out = h.map { Float($0 / divisor) }
         for i in 0..<n { out[i * n + i] += Float(damp) }
         return out
-    }
-
-    /// The tensor's sign seed: the run's seed mixed with the FNV-1a hash of its name.
-    static func seed(_ seed: UInt64, name: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return seed ^ hash
     }
 
     /// `tr(X H Xᵀ)` for row-major `rows × n` X.
