@@ -38,7 +38,7 @@ public struct QuIPSharpQuantizer: Sendable {
         let target = rotated.map { $0 / scale }
         var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
         let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
-        for _ in 0 ..< parameters.tunePasses { try descent.pass(weight: target, rounding: &rounding) }
+        try descent.run(passes: parameters.tunePasses, weight: target, rounding: &rounding)
         let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: parameters.codebook)
         let energy = try Self.quadratic(target, h, rows: rows, columns: columns)
         let quantized = try QuantizedTensor(
