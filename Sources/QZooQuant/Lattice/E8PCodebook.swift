@@ -20,15 +20,6 @@ public enum E8PCodebook {
         return v
     }
 
-    /// Base-3 key of a doubled absolute pattern → source index (−1 where none).
-    static let sourceIndex: [Int16] = {
-        var table = [Int16](repeating: -1, count: 6561)
-        for (index, pattern) in E8PSourcePatterns.doubled.enumerated() {
-            table[E8PSourcePatterns.key(SIMD8<Int32>(pattern.map(Int32.init)))] = Int16(index)
-        }
-        return table
-    }()
-
     /// The codeword of `code` (the reference's `get_full_grid` row `code`).
     @inline(__always)
     public static func decode(_ code: UInt16) -> SIMD8<Float> {
@@ -38,20 +29,6 @@ public enum E8PCodebook {
         var value = signedSources[Int(code >> 8)]
         for i in 0..<8 where (flips >> shuffle[i]) & 1 == 1 { value[i] = -value[i] }
         return value + SIMD8(repeating: parity == 1 ? -0.25 : 0.25)
-    }
-
-    /// The code of the D̂8 point `point` (entries in ±{½, 3/2, 5/2}, or a listed norm-12 pattern)
-    /// with `shift` ±¼; nil when `|point|` is not a source pattern.
-    static func encode(point: SIMD8<Float>, positiveShift: Bool) -> UInt16? {
-        let doubled = SIMD8<Int32>(point.replacing(with: -point, where: point .< 0) * 2, rounding: .toNearestOrEven)
-        let key = E8PSourcePatterns.key(doubled)
-        guard key >= 0, key < sourceIndex.count, sourceIndex[key] >= 0 else { return nil }
-        let source = Int(sourceIndex[key])
-        let signed = signedSources[source]
-        var flips = 0
-        for i in 0..<8 where (point[i] < 0) != (signed[i] < 0) { flips |= 1 << shuffle[i] }
-        let signs = positiveShift ? flips : flips ^ 1
-        return UInt16(source << 8 | signs)
     }
 
     /// Every codeword, indexed by code (for brute-force checks).

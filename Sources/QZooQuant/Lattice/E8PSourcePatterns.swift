@@ -36,16 +36,4 @@ enum E8PSourcePatterns {
         }
         return out
     }
-
-    /// A key for a doubled absolute pattern with entries in {1, 3, 5}: base-3 digits; −1 for
-    /// any other entry.
-    static func key(_ doubled: SIMD8<Int32>) -> Int {
-        var key = 0
-        for i in 0..<8 {
-            let value = doubled[i]
-            guard value == 1 || value == 3 || value == 5 else { return -1 }
-            key = key * 3 + Int((value - 1) / 2)
-        }
-        return key
-    }
 }

@@ -12,6 +12,13 @@ import QZooMath
 /// `(ΔH)` is computed per buffer of 128 columns with one gemm and kept current inside the buffer
 /// with a rank-8 update per block — the reference's buffering, so a pass costs one `rows × n × n`
 /// product.
+///
+/// Rows never interact: row `r` of `(ΔH)` depends on row `r` of `Δ` only. A row none of whose
+/// blocks changed in a pass starts the next pass from the same `Δ`, gets the same products bit
+/// for bit and so makes the same decisions — none. So after the first pass only the rows that
+/// changed in the pass before are revisited (the products are still computed for every row, as
+/// one gemm, so the visited rows' values cannot depend on which rows are visited), and the
+/// passes stop early when no row changed. Most blocks settle within a few passes.
 struct BlockCoordinateDescent {
     let rows: Int
     let columns: Int
@@ -36,69 +43,123 @@ struct BlockCoordinateDescent {
         }
     }
 
-    /// One pass over all blocks; `weight` is the target `W`, `rounding` is updated in place.
-    func pass(weight: [Float], rounding: inout LatticeRounding) throws {
-        var delta = zip(weight, rounding.values).map { $0 - $1 }
-        for start in stride(from: 0, to: columns, by: buffer) {
-            let end = min(start + buffer, columns), width = end - start
-            var product = [Float](repeating: 0, count: rows * width)
-            try gemm(delta, rows: rows, inner: columns, hessianColumns: start, width: width, into: &product, beta: 0)
-            for first in stride(from: start, to: end, by: 8) {
-                var changes = [Float](repeating: 0, count: rows * 8)
-                let changed = updateBlock(first: first, start: start, width: width, product: product,
-                                          delta: &delta, rounding: &rounding, changes: &changes)
-                if changed, first + 8 < end {
-                    try rankEightUpdate(changes, first: first, start: start, width: width, product: &product)
-                }
-            }
+    /// The buffers a pass works in, allocated once for all passes.
+    struct Workspace {
+        /// `W − Ŵ`, row-major.
+        var delta: [Float]
+        /// `(ΔH)` for the current buffer's columns, `rows × width`.
+        var product: [Float]
+        /// Each row's change `δ` of the current block (zero for rows that kept theirs).
+        var changes: [Float]
+        /// The rows whose current block changed.
+        var changedRows: [Int] = []
+        /// Whether a row changed anywhere in the current pass.
+        var rowChanged: [Bool]
+
+        init(rows: Int, columns: Int, buffer: Int) {
+            delta = [Float](repeating: 0, count: rows * columns)
+            product = [Float](repeating: 0, count: rows * buffer)
+            changes = [Float](repeating: 0, count: rows * 8)
+            rowChanged = [Bool](repeating: false, count: rows)
         }
     }
 
-    /// Re-rounds block `first ..< first+8` of every row; records each row's change `δ`.
-    private func updateBlock(first: Int, start: Int, width: Int, product: [Float], delta: inout [Float],
-                             rounding: inout LatticeRounding, changes: inout [Float]) -> Bool {
+    /// Up to `count` passes over all blocks; `weight` is the target `W`, `rounding` is updated
+    /// in place.
+    func run(passes count: Int, weight: [Float], rounding: inout LatticeRounding) throws {
+        var active = Array(0 ..< rows)
+        var work = Workspace(rows: rows, columns: columns, buffer: buffer)
+        for _ in 0 ..< count {
+            guard !active.isEmpty else { return }
+            active = try pass(over: active, weight: weight, rounding: &rounding, work: &work)
+        }
+    }
+
+    /// One pass over all blocks of the rows `active`; returns those that changed.
+    private func pass(over active: [Int], weight: [Float], rounding: inout LatticeRounding, work: inout Workspace) throws -> [Int] {
+        work.delta.withUnsafeMutableBufferPointer { delta in
+            weight.withUnsafeBufferPointer { w in
+                rounding.values.withUnsafeBufferPointer { values in
+                    for i in 0 ..< min(delta.count, w.count, values.count) { delta[i] = w[i] - values[i] }
+                }
+            }
+        }
+        for r in active { work.rowChanged[r] = false }
+        for start in stride(from: 0, to: columns, by: buffer) {
+            let end = min(start + buffer, columns), width = end - start
+            try gemm(work.delta, rows: rows, inner: columns, hessianColumns: start, width: width, into: &work.product, beta: 0)
+            for first in stride(from: start, to: end, by: 8) {
+                updateBlock(first: first, start: start, width: width, rows: active, rounding: &rounding, work: &work)
+                guard !work.changedRows.isEmpty else { continue }
+                if first + 8 < end {
+                    try rankEightUpdate(work.changes, first: first, start: start, width: width, product: &work.product)
+                }
+                for r in work.changedRows {
+                    work.rowChanged[r] = true
+                    for j in 0..<8 { work.changes[r * 8 + j] = 0 }
+                }
+            }
+        }
+        return active.filter { work.rowChanged[$0] }
+    }
+
+    /// Re-rounds block `first ..< first+8` of each row in `active`; records each changed row's
+    /// change `δ` in `work.changes` and the row in `work.changedRows`.
+    private func updateBlock(first: Int, start: Int, width: Int, rows active: [Int], rounding: inout LatticeRounding,
+                             work: inout Workspace) {
         let block = first / 8, columns = columns, blocksPerRow = rounding.blocksPerRow, codebook = rounding.codebook
-        let inverse = Array(blockInverses[(block * 8) ..< (block * 8 + 8)])
-        let h = Array(blocks[(block * 8) ..< (block * 8 + 8)])
-        var changed = false
-        product.withUnsafeBytes { productBytes in
-            delta.withUnsafeMutableBytes { deltaBytes in
-                rounding.values.withUnsafeMutableBytes { valueBytes in
-                    rounding.codes.withUnsafeMutableBufferPointer { codes in
-                        changes.withUnsafeMutableBytes { changeBytes in
-                            for r in 0..<rows {
-                                let p = productBytes.loadUnaligned(fromByteOffset: (r * width + first - start) * 4, as: SIMD8<Float>.self)
-                                let at = (r * columns + first) * 4
-                                let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                                var step = SIMD8<Float>()
-                                for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
-                                let options = codebook.candidates(current + step)
-                                var (value, code) = options.first
-                                var change = Self.lossChange(value - current, p, h)
-                                if let second = options.second {
-                                    let other = Self.lossChange(second.value - current, p, h)
-                                    if other < change { (value, code, change) = (second.value, second.code, other) }
+        work.changedRows.removeAll(keepingCapacity: true)
+        blockInverses.withUnsafeBufferPointer { inverses in
+            blocks.withUnsafeBufferPointer { allBlocks in
+                let inverse = UnsafeBufferPointer(rebasing: inverses[(block * 8) ..< (block * 8 + 8)])
+                let h = UnsafeBufferPointer(rebasing: allBlocks[(block * 8) ..< (block * 8 + 8)])
+                work.product.withUnsafeBytes { productBytes in
+                    work.delta.withUnsafeMutableBytes { deltaBytes in
+                        rounding.values.withUnsafeMutableBytes { valueBytes in
+                            rounding.codes.withUnsafeMutableBufferPointer { codes in
+                                work.changes.withUnsafeMutableBytes { changeBytes in
+                                    for r in active {
+                                        let p = productBytes.loadUnaligned(fromByteOffset: (r * width + first - start) * 4, as: SIMD8<Float>.self)
+                                        let at = (r * columns + first) * 4
+                                        let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                        guard let (value, code) = Self.replacement(current: current, p: p, inverse: inverse, h: h, codebook: codebook) else { continue }
+                                        let d = value - current
+                                        valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
+                                        let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                        deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
+                                        changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
+                                        codes[r * blocksPerRow + block] = code
+                                        work.changedRows.append(r)
+                                    }
                                 }
-                                guard change < 0 else { continue }
-                                let d = value - current
-                                valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
-                                let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                                deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
-                                changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
-                                codes[r * blocksPerRow + block] = code
-                                changed = true
                             }
                         }
                     }
                 }
             }
         }
-        return changed
+    }
+
+    /// The codeword replacing a row's block `current`, given the row's `(ΔH)_k` `p`: the better
+    /// candidate for the unconstrained optimum `current + p H_kk⁻¹`, when it lowers the loss.
+    @inline(__always)
+    static func replacement(current: SIMD8<Float>, p: SIMD8<Float>, inverse: UnsafeBufferPointer<SIMD8<Float>>,
+                            h: UnsafeBufferPointer<SIMD8<Float>>, codebook: LatticeCodebook) -> (SIMD8<Float>, LatticeCode)? {
+        var step = SIMD8<Float>()
+        for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
+        let options = codebook.candidates(current + step)
+        var (value, code) = options.first
+        var change = lossChange(value - current, p, h)
+        if let second = options.second {
+            let other = lossChange(second.value - current, p, h)
+            if other < change { (value, code, change) = (second.value, second.code, other) }
+        }
+        return change < 0 ? (value, code) : nil
     }
 
     /// The change of a row's loss when its block moves by `d`: `d H_kk dᵀ − 2 d·(ΔH)_k`.
     @inline(__always)
-    static func lossChange(_ d: SIMD8<Float>, _ p: SIMD8<Float>, _ h: [SIMD8<Float>]) -> Float {
+    static func lossChange(_ d: SIMD8<Float>, _ p: SIMD8<Float>, _ h: UnsafeBufferPointer<SIMD8<Float>>) -> Float {
         var hd = SIMD8<Float>()
         for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
         return (d * hd).sum() - 2 * (d * p).sum()

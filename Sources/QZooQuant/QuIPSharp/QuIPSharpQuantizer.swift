@@ -7,8 +7,11 @@ public struct QuIPSharpResult: Sendable {
     /// `tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)` in the rotated space, with the regularised Hessian
     /// (`H / mean diag H + damp · I`, what the rounding minimises).
     public var relativeProxyLoss: Double
-    /// The same for plain nearest-codeword rounding of the rotated weight (what LDLQ improves on).
-    public var nearestRelativeProxyLoss: Double
+    /// The same for plain nearest-codeword rounding of the rotated weight (what LDLQ improves on),
+    /// on demand: it costs a rounding and a `rows × n × n` product that only comparisons need.
+    let nearestRounding: @Sendable () throws -> Double
+
+    public func nearestRelativeProxyLoss() throws -> Double { try nearestRounding() }
 }
 
 /// QuIP#'s rounding without fine-tuning (Tseng et al. 2024; `lib/algo/quip.py` `quantize`):
@@ -35,8 +38,7 @@ public struct QuIPSharpQuantizer: Sendable {
         let target = values.map { $0 / scale }
         var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
         let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
-        for _ in 0 ..< parameters.tunePasses { try descent.pass(weight: target, rounding: &rounding) }
-        let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: parameters.codebook)
+        try descent.run(passes: parameters.tunePasses, weight: target, rounding: &rounding)
         let energy = try Self.quadratic(target, h, rows: rows, columns: columns)
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
@@ -45,7 +47,10 @@ public struct QuIPSharpQuantizer: Sendable {
         return QuIPSharpResult(
             quantized: quantized,
             relativeProxyLoss: try Self.relative(target, rounding.values, h, rows: rows, columns: columns, energy: energy),
-            nearestRelativeProxyLoss: try Self.relative(target, nearest.values, h, rows: rows, columns: columns, energy: energy))
+            nearestRounding: { [codebook = parameters.codebook] in
+                let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: codebook)
+                return try Self.relative(target, nearest.values, h, rows: rows, columns: columns, energy: energy)
+            })
     }
 
     private func validate(values: [Float], rows: Int, columns: Int, hessian: [Double]) throws {

@@ -1,0 +1,84 @@
+/// The 29 listed norm-12 source patterns (indices 227…255), scored eight at a time.
+extension E8PEncoder {
+    static let norm12: [SIMD8<Float>] = E8PSourcePatterns.listedNorm12.map { SIMD8($0.map { Float($0) * 0.5 }) }
+
+    /// The listed patterns in 4 groups of 8 lanes, then each group's bias: entry `g·9 + i`
+    /// (`i < 8`) holds coordinate `i` of patterns `8g … 8g+7` (29 used; the 3 spare lanes are
+    /// zero), entry `g·9 + 8` is `−‖a‖² = −12` for the used lanes and −∞ for the spare ones. One
+    /// table, so a search reaches it through one lazy-global check.
+    static let listedLanes: [SIMD8<Float>] = (0..<4).flatMap { group in
+        var lanes = (0..<8).map { coordinate in
+            var lane = SIMD8<Float>()
+            for l in 0..<8 where group * 8 + l < norm12.count { lane[l] = norm12[group * 8 + l][coordinate] }
+            return lane
+        }
+        var bias = SIMD8<Float>(repeating: -.infinity)
+        for l in 0..<8 where group * 8 + l < norm12.count { bias[l] = -12 }
+        lanes.append(bias)
+        return lanes
+    }
+
+    /// The first of the listed norm-12 patterns (Σa = 9, odd) with the best score on `|y|`,
+    /// when that score is strictly above `threshold` (the best orbit's), else nil. When the
+    /// signs of `y` do not match Σa's parity, each pattern pays for flipping its smallest
+    /// `|y_i|·a_i`. Eight patterns per vector, one lane each; each lane keeps its first best.
+    ///
+    /// Rarely needed (see `listedBound`), so not inlined; `|y|` comes as eight scalars because
+    /// LLVM vectorizes the broadcasts of a vector's lanes poorly (it transposes the table).
+    @inline(never)
+    static func bestListed(_ u: (Float, Float, Float, Float, Float, Float, Float, Float), oddNegatives: Bool,
+                           above threshold: Float) -> Int32? {
+        var best = SIMD8<Float>(repeating: -.infinity), pattern = SIMD8<Int32>(repeating: 0)
+        listedLanes.withUnsafeBufferPointer { lanes in
+            guard lanes.count == 36 else { return }
+            for group in 0..<4 {
+                let g = group * 9
+                let products = (lanes[g] * u.0, lanes[g + 1] * u.1, lanes[g + 2] * u.2, lanes[g + 3] * u.3,
+                                lanes[g + 4] * u.4, lanes[g + 5] * u.5, lanes[g + 6] * u.6, lanes[g + 7] * u.7)
+                let dot = ((products.0 + products.1) + (products.2 + products.3)) + ((products.4 + products.5) + (products.6 + products.7))
+                var scores = 2 * dot + lanes[g + 8]
+                if !oddNegatives {
+                    let smallest = products.0.lesser(products.1).lesser(products.2.lesser(products.3))
+                        .lesser(products.4.lesser(products.5).lesser(products.6.lesser(products.7)))
+                    scores -= 4 * smallest
+                }
+                let better = scores .> best
+                best = best.selecting(scores, where: better)
+                pattern = pattern.selecting(SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &+ SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: group * 8)), where: better)
+            }
+        }
+        let score = best.maximum()
+        guard score > threshold else { return nil }
+        return (pattern | (best .!= SIMD8<Float>(repeating: score)).integers & SIMD8<Int32>(repeating: Int32.max)).minimum()
+    }
+
+    /// Listed pattern `index` on `|y|` (unsigned), with its smallest `|y_i|·a_i` flipped when
+    /// the signs of `y` do not match Σa's parity.
+    @inline(__always)
+    static func listedCandidate(_ index: Int32, _ u: SIMD8<Float>, oddNegatives: Bool) -> Candidate {
+        var point = norm12.withUnsafeBufferPointer { Int(index) < $0.count ? $0[Int(index)] : SIMD8(repeating: 0.5) }
+        if !oddNegatives {
+            let product = u * point
+            let flip = product.firstLane(of: product.minimum())
+            point = point.negating(where: SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .== SIMD8<Int32>(repeating: flip))
+        }
+        return Candidate(point: point, distance: 0, source: 227 &+ index, lastNegated: true)
+    }
+}
+
+extension E8PEncoder.SortedMagnitudes {
+    /// A number no listed pattern's score (as `listedScores` computes it, rounding included)
+    /// can exceed. Every listed pattern has five entries 3/2 and three ½, so its `Σ a_i|y_i|`
+    /// is at most that of the five 3/2 on the five largest `|y_i|`; when a sign must be fixed
+    /// it also pays at least `4 · ½ · min|y_i|`. The computed scores and this bound are sums of
+    /// at most 12 terms of total size below `4(Σ|y_i| + 12)`, so each is within
+    /// `12 · 2⁻²⁴ · 4(Σ|y_i| + 12)` of its exact value; the margin `2⁻¹³ (Σ|y_i| + 12)` covers both
+    /// more than ten times over. (Not finite, or NaN, when `y` is not finite: then the caller's
+    /// `<` fails and every pattern is scored.)
+    @inline(__always)
+    func listedBound(oddNegatives: Bool) -> Float {
+        let top = s0 + s1 + s2 + s3 + s4, rest = s5 + s6 + s7
+        let best = 2 * (1.5 * top + 0.5 * rest) - 12 - (oddNegatives ? 0 : 2 * s7)
+        return best + (top + rest + 12) * 0x1p-13
+    }
+}
