@@ -41,7 +41,7 @@ extension SIMD8 where Scalar == Float {
     func maximum() -> Float {
         let a = lowHalf.selecting(highHalf, where: highHalf .> lowHalf)
         let b = a.lowHalf.selecting(a.highHalf, where: a.highHalf .> a.lowHalf)
-        return max(b[0], b[1])
+        return Swift.max(b[0], b[1])
     }
 
     /// The smallest lane (`<` from the halves down, as `min` on ties).
@@ -49,7 +49,7 @@ extension SIMD8 where Scalar == Float {
     func minimum() -> Float {
         let a = lowHalf.selecting(highHalf, where: highHalf .< lowHalf)
         let b = a.lowHalf.selecting(a.highHalf, where: a.highHalf .< a.lowHalf)
-        return min(b[0], b[1])
+        return Swift.min(b[0], b[1])
     }
 
     /// The first lane equal to `value`, or 8 when none is.
@@ -73,7 +73,7 @@ extension SIMD8 where Scalar == Int32 {
     func minimum() -> Int32 {
         let a = lowHalf.selecting(highHalf, where: highHalf .< lowHalf)
         let b = a.lowHalf.selecting(a.highHalf, where: a.highHalf .< a.lowHalf)
-        return min(b[0], b[1])
+        return Swift.min(b[0], b[1])
     }
 }
 
