@@ -76,7 +76,7 @@ struct BlockCoordinateDescent {
     }
 
     /// One pass over all blocks of the rows `active`; returns those that changed.
-    private func pass(over active: [Int], weight: [Float], rounding: inout LatticeRounding, work: inout Workspace) throws -> [Int] {
+    func pass(over active: [Int], weight: [Float], rounding: inout LatticeRounding, work: inout Workspace) throws -> [Int] {
         work.delta.withUnsafeMutableBufferPointer { delta in
             weight.withUnsafeBufferPointer { w in
                 rounding.values.withUnsafeBufferPointer { values in
@@ -103,33 +103,39 @@ struct BlockCoordinateDescent {
         return active.filter { work.rowChanged[$0] }
     }
 
-    /// Re-rounds block `first ..< first+8` of each row in `active`; records each changed row's
+    /// Re-rounds block `first ..< first+8` of each row in `active`, eight rows at a time (an
+    /// `Octet`, lane-wise the same arithmetic as one row alone); records each changed row's
     /// change `δ` in `work.changes` and the row in `work.changedRows`.
     private func updateBlock(first: Int, start: Int, width: Int, rows active: [Int], rounding: inout LatticeRounding,
                              work: inout Workspace) {
         let block = first / 8, columns = columns, blocksPerRow = rounding.blocksPerRow, codebook = rounding.codebook
         work.changedRows.removeAll(keepingCapacity: true)
-        blockInverses.withUnsafeBufferPointer { inverses in
-            blocks.withUnsafeBufferPointer { allBlocks in
-                let inverse = UnsafeBufferPointer(rebasing: inverses[(block * 8) ..< (block * 8 + 8)])
-                let h = UnsafeBufferPointer(rebasing: allBlocks[(block * 8) ..< (block * 8 + 8)])
+        blockInverses.withUnsafeBytes { inverses in
+            blocks.withUnsafeBytes { allBlocks in
+                guard let inverses = inverses.baseAddress, let allBlocks = allBlocks.baseAddress else { return }
+                let inverse = inverses + block * 256, h = allBlocks + block * 256
                 work.product.withUnsafeBytes { productBytes in
                     work.delta.withUnsafeMutableBytes { deltaBytes in
                         rounding.values.withUnsafeMutableBytes { valueBytes in
                             rounding.codes.withUnsafeMutableBufferPointer { codes in
                                 work.changes.withUnsafeMutableBytes { changeBytes in
-                                    for r in active {
-                                        let p = productBytes.loadUnaligned(fromByteOffset: (r * width + first - start) * 4, as: SIMD8<Float>.self)
-                                        let at = (r * columns + first) * 4
-                                        let current = valueBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                                        guard let (value, code) = Self.replacement(current: current, p: p, inverse: inverse, h: h, codebook: codebook) else { continue }
-                                        let d = value - current
-                                        valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
-                                        let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
-                                        deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
-                                        changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
-                                        codes[r * blocksPerRow + block] = code
-                                        work.changedRows.append(r)
+                                    for chunk in stride(from: 0, to: active.count, by: 8) {
+                                        let count = min(8, active.count - chunk)
+                                        // Lanes past the last row repeat it; their results are ignored.
+                                        func row(_ lane: Int) -> Int { active[chunk + min(lane, count - 1)] }
+                                        let p = Octet { productBytes.loadUnaligned(fromByteOffset: (row($0) * width + first - start) * 4, as: SIMD8<Float>.self) }
+                                        let current = Octet { valueBytes.loadUnaligned(fromByteOffset: (row($0) * columns + first) * 4, as: SIMD8<Float>.self) }
+                                        let (replacement, improves) = Self.replacements(current: current, p: p, inverse: inverse, h: h, codebook: codebook)
+                                        for lane in 0 ..< count where improves[lane] {
+                                            let r = row(lane), at = (r * columns + first) * 4
+                                            let value = replacement.values[vector: lane], d = value - current[vector: lane]
+                                            valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
+                                            let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
+                                            deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
+                                            changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
+                                            codes[r * blocksPerRow + block] = replacement.code(lane: lane)
+                                            work.changedRows.append(r)
+                                        }
                                     }
                                 }
                             }
@@ -140,29 +146,30 @@ struct BlockCoordinateDescent {
         }
     }
 
-    /// The codeword replacing a row's block `current`, given the row's `(ΔH)_k` `p`: the better
-    /// candidate for the unconstrained optimum `current + p H_kk⁻¹`, when it lowers the loss.
+    /// For eight rows' blocks `current` with their `(ΔH)_k` `p`: the better candidate for each
+    /// unconstrained optimum `current + p H_kk⁻¹`, and whether it lowers the row's loss.
+    /// (`inverse` and `h`: the block's `H_kk⁻¹` and `H_kk`, row-major 8 × 8 floats.)
     @inline(__always)
-    static func replacement(current: SIMD8<Float>, p: SIMD8<Float>, inverse: UnsafeBufferPointer<SIMD8<Float>>,
-                            h: UnsafeBufferPointer<SIMD8<Float>>, codebook: LatticeCodebook) -> (SIMD8<Float>, LatticeCode)? {
-        var step = SIMD8<Float>()
-        for i in 0..<8 { step.addProduct(SIMD8(repeating: p[i]), inverse[i]) }
-        let options = codebook.candidates(current + step)
-        var (value, code) = options.first
-        var change = lossChange(value - current, p, h)
+    static func replacements(current: Octet, p: Octet, inverse: UnsafeRawPointer, h: UnsafeRawPointer,
+                             codebook: LatticeCodebook) -> (LatticeOctet, SIMDMask<SIMD8<Int32>>) {
+        let options = codebook.candidates(current + p.times(inverse))
+        var best = options.first
+        var change = lossChanges(best.values - current, p, h)
         if let second = options.second {
-            let other = lossChange(second.value - current, p, h)
-            if other < change { (value, code, change) = (second.value, second.code, other) }
+            let other = lossChanges(second.values - current, p, h)
+            let better = other .< change
+            best.values = best.values.zip(second.values) { $0.selecting($1, where: better) }
+            best.first = best.first.selecting(second.first, where: better)
+            best.second = best.second.selecting(second.second, where: better)
+            change = change.selecting(other, where: better)
         }
-        return change < 0 ? (value, code) : nil
+        return (best, change .< SIMD8<Float>(repeating: 0))
     }
 
-    /// The change of a row's loss when its block moves by `d`: `d H_kk dᵀ − 2 d·(ΔH)_k`.
+    /// The change of each row's loss when its block moves by `d`: `d H_kk dᵀ − 2 d·(ΔH)_k`.
     @inline(__always)
-    static func lossChange(_ d: SIMD8<Float>, _ p: SIMD8<Float>, _ h: UnsafeBufferPointer<SIMD8<Float>>) -> Float {
-        var hd = SIMD8<Float>()
-        for i in 0..<8 { hd.addProduct(SIMD8(repeating: d[i]), h[i]) }
-        return (d * hd).sum() - 2 * (d * p).sum()
+    static func lossChanges(_ d: Octet, _ p: Octet, _ h: UnsafeRawPointer) -> SIMD8<Float> {
+        Octet.dot(d, d.times(h)) - 2 * Octet.dot(d, p)
     }
 
     /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]`.

@@ -20,9 +20,24 @@ struct LatticeRounding {
     var blocksPerRow: Int { columns / LatticeCodebook.blockWidth }
 
     /// Rounds each row of block `block` from `BlockLDLQ`'s transposed targets (`8 × rows`),
-    /// overwriting them with the codewords.
+    /// overwriting them with the codewords. The targets of eight consecutive rows are already
+    /// an `Octet`, so rows go through the batch search eight at a time.
     mutating func roundTransposed(block: Int, _ targets: UnsafeMutableBufferPointer<Float>) {
-        for r in 0..<rows {
+        guard let base = targets.baseAddress, targets.count >= 8 * rows else { return }
+        let batched = rows - rows % 8, codebook = codebook, columns = columns, blocksPerRow = blocksPerRow
+        values.withUnsafeMutableBytes { values in
+            codes.withUnsafeMutableBufferPointer { codes in
+                for r in stride(from: 0, to: batched, by: 8) {
+                    let rounded = codebook.quantize(Octet(coordinates: base + r, stride: rows))
+                    rounded.values.store(coordinates: base + r, stride: rows)
+                    for lane in 0..<8 {
+                        values.storeBytes(of: rounded.values[vector: lane], toByteOffset: ((r + lane) * columns + block * 8) * 4, as: SIMD8<Float>.self)
+                        codes[(r + lane) * blocksPerRow + block] = rounded.code(lane: lane)
+                    }
+                }
+            }
+        }
+        for r in batched ..< rows {
             var x = SIMD8<Float>()
             for j in 0..<8 { x[j] = targets[j * rows + r] }
             let (value, code) = codebook.quantize(x)

@@ -1,0 +1,116 @@
+import Testing
+import QZooCore
+import QZooTestSupport
+@testable import QZooQuant
+
+/// The pieces the fast E8P search rests on: the sorting network, the bound that lets it skip
+/// the listed patterns, the batch (eight-lane) search against the one-vector search, and the
+/// tune passes' skipping of settled rows against visiting every row.
+@Suite struct E8PSearchTests {
+    /// Gaussian vectors at several scales, then vectors on grids of 1/2, 1/4 and 1/8 and
+    /// vectors drawn from a few values (ties between magnitudes, and between codewords).
+    static func vectors(count: Int, seed: UInt64) -> [SIMD8<Float>] {
+        var random = SplitMix64(seed: seed)
+        return (0..<count).map { index in
+            var x = SIMD8<Float>()
+            let scale = [0.3, 1.0, 1.7, 3.0][index % 4]
+            let few: [Float] = [Float(random.gaussian()), Float(random.gaussian()), 0, 0.25, -0.25]
+            for i in 0..<8 {
+                switch index % 3 {
+                case 0: x[i] = Float(random.gaussian() * scale)
+                case 1:
+                    let step = [2.0, 4.0, 8.0][index % 9 / 3]
+                    x[i] = Float((random.gaussian() * 1.5 * step).rounded() / step)
+                default: x[i] = few[Int(random.next() % 5)]
+                }
+            }
+            return x
+        }
+    }
+
+    @Test func sortingNetworkSortsEveryZeroOneInput() {
+        // The 0-1 principle: a comparator network that sorts all 2⁸ zero-one inputs sorts everything.
+        for bits in 0..<256 {
+            var u = SIMD8<Float>()
+            for i in 0..<8 { u[i] = Float((bits >> i) & 1) }
+            let s = E8PEncoder.SortedMagnitudes(u)
+            let sorted = [s.s0, s.s1, s.s2, s.s3, s.s4, s.s5, s.s6, s.s7]
+            #expect(sorted == sorted.sorted(by: >), "input \(bits)")
+        }
+    }
+
+    @Test func noListedPatternScoresAboveItsBound() {
+        var beaten: [String] = []
+        for y in Self.vectors(count: 30_000, seed: 91) {
+            let negative = y .< SIMD8<Float>(repeating: 0)
+            let u = y.negating(where: negative)
+            let odd = negative.ones.wrappedSum() & 1 == 1
+            let bound = E8PEncoder.SortedMagnitudes(u).listedBound(oddNegatives: odd)
+            if let index = E8PEncoder.bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: odd, above: bound) {
+                beaten.append("y \(y): pattern \(index) above \(bound)")
+            }
+        }
+        #expect(beaten.isEmpty, "\(beaten.prefix(3))")
+    }
+
+    @Test(arguments: LatticeCodebook.allCases)
+    func batchSearchEqualsTheOneVectorSearch(codebook: LatticeCodebook) {
+        let vectors = Self.vectors(count: 12_000, seed: 17)
+        var mismatches: [String] = []
+        for start in stride(from: 0, to: vectors.count, by: 8) {
+            let octet = Octet { vectors[start + $0] }
+            let batch = codebook.quantize(octet), options = codebook.candidates(octet)
+            for lane in 0..<8 {
+                let x = vectors[start + lane]
+                let single = codebook.quantize(x), singleOptions = codebook.candidates(x)
+                if batch.values[vector: lane] != single.value || batch.code(lane: lane) != single.code {
+                    mismatches.append("quantize \(x): \(batch.values[vector: lane]) vs \(single.value)")
+                }
+                if options.first.values[vector: lane] != singleOptions.first.value || options.first.code(lane: lane) != singleOptions.first.code
+                    || options.second?.values[vector: lane] != singleOptions.second?.value
+                    || options.second?.code(lane: lane) != singleOptions.second?.code {
+                    mismatches.append("candidates \(x)")
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(codebook): \(mismatches.prefix(3))")
+    }
+
+    @Test func octetTransposesAndProductsMatchOneVector() {
+        let vectors = Self.vectors(count: 8, seed: 5)
+        let matrix = Self.vectors(count: 8, seed: 6)
+        let octet = Octet { vectors[$0] }
+        guard let product = matrix.withUnsafeBytes({ bytes in bytes.baseAddress.map { octet.times($0) } }) else {
+            Issue.record("no storage")
+            return
+        }
+        for lane in 0..<8 {
+            #expect(octet[vector: lane] == vectors[lane])
+            var y = SIMD8<Float>()
+            for i in 0..<8 { y.addProduct(SIMD8(repeating: vectors[lane][i]), matrix[i]) }
+            #expect(product[vector: lane] == y)
+            #expect(Octet.dot(octet, product)[lane] == (vectors[lane] * y).sum())
+        }
+    }
+
+    @Test(arguments: [LatticeCodebook.e8p, .e8pRVQ4])
+    func settledRowsAreSkippedWithoutChangingTheResult(codebook: LatticeCodebook) throws {
+        let rows = 40, columns = 64
+        let weight = TestMatrices.weights(rows: rows, columns: columns, seed: 4, outlier: 1).map { $0 * 4 }
+        let hessian = QuIPSharpQuantizer.regularized(GPTQTestProblems.hessian(columns: columns, tokens: 300, seed: 9),
+                                                     n: columns, damp: 0.01)
+        let descent = try BlockCoordinateDescent(hessian: hessian, rows: rows, columns: columns)
+        let start = LatticeRounding.nearest(weight, rows: rows, columns: columns, codebook: codebook)
+        var skipping = start, everyRow = start
+        try descent.run(passes: 6, weight: weight, rounding: &skipping)
+        var work = BlockCoordinateDescent.Workspace(rows: rows, columns: columns, buffer: descent.buffer)
+        var partlySettled = 0
+        for _ in 0..<6 {
+            let changed = try descent.pass(over: Array(0..<rows), weight: weight, rounding: &everyRow, work: &work)
+            if changed.count > 0 && changed.count < rows { partlySettled += 1 }
+        }
+        #expect(partlySettled > 1, "no pass after the first had settled rows next to changing ones")
+        #expect(skipping.codes == everyRow.codes)
+        #expect(skipping.values == everyRow.values)
+    }
+}
