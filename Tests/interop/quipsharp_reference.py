@@ -306,7 +306,7 @@ def quantize_linear(weights, h, cb, signs, rho=None, tune_iters=10, sigma_reg=0.
 def relative_proxy(w, hat, h):
     """tr(ΔW H ΔWᵀ) / tr(W H Wᵀ) in float64."""
     w, delta = w.astype(np.float64), (hat - w).astype(np.float64)
-    return float(np.einsum("ij,jk,ik->", delta, h, delta) / np.einsum("ij,jk,ik->", w, h, w))
+    return float(np.sum((delta @ h) * delta) / np.sum((w @ h) * w))
 
 
 # ---------------------------------------------------------------------------------------------
