@@ -62,13 +62,16 @@ import QZooTestSupport
             let batch = codebook.quantize(octet), options = codebook.candidates(octet)
             for lane in 0..<8 {
                 let x = vectors[start + lane]
-                let single = codebook.quantize(x), singleOptions = codebook.candidates(x)
+                let single = codebook.quantize(x)
                 if batch.values[vector: lane] != single.value || batch.code(lane: lane) != single.code {
                     mismatches.append("quantize \(x): \(batch.values[vector: lane]) vs \(single.value)")
                 }
-                if options.first.values[vector: lane] != singleOptions.first.value || options.first.code(lane: lane) != singleOptions.first.code
-                    || options.second?.values[vector: lane] != singleOptions.second?.value
-                    || options.second?.code(lane: lane) != singleOptions.second?.code {
+                // The candidates: both shifts' nearest for E8P, the nearest for the others.
+                let shifts = E8PEncoder.nearestOfEachShift(x)
+                let first = codebook == .e8p ? (shifts.plus.value, LatticeCode(first: shifts.plus.code)) : single
+                let second = codebook == .e8p ? (shifts.minus.value, LatticeCode(first: shifts.minus.code)) : nil
+                if options.first.values[vector: lane] != first.0 || options.first.code(lane: lane) != first.1
+                    || options.second?.values[vector: lane] != second?.0 || options.second?.code(lane: lane) != second?.1 {
                     mismatches.append("candidates \(x)")
                 }
             }

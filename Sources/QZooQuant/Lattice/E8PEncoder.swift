@@ -9,11 +9,17 @@
 /// 5/2 and `n3` entries 3/2, `n3 + 3·n5 ≤ 4`); by the rearrangement inequality the best member
 /// of an orbit puts its largest entries on the largest `|y_i|`, and when a sign must be fixed the
 /// flip lands on the smallest `|y_i|` (which carries a ½). So 7 scores from the prefix sums of
-/// the sorted `|y|` cover 227 patterns (`E8PEncoder+Orbits`); the 29 listed norm-12 patterns
-/// are scored together, eight SIMD lanes at a time (`E8PEncoder+Listed`). The code follows from
-/// the winner's pattern and signs, so no point is ever looked up. Everything runs in registers
-/// and branch-free except the choice between orbit and listed winner: no run-time lane indexing
-/// (which sends a vector through memory), no generic float→integer conversions.
+/// the sorted `|y|` cover 227 patterns (`E8PEncoder+Orbits`). The 29 listed norm-12 patterns
+/// (`E8PEncoder+Listed`) are scored, eight SIMD lanes at a time, only when an upper bound on
+/// their scores reaches the best orbit's (a few percent of searches). The code follows from the
+/// winner's pattern and signs, so no point is ever looked up.
+///
+/// The floating-point operations behind every decision (each score's sums in their order, the
+/// squared distances) are fixed, so the codes, and the qpacks made from them, stay bit-identical
+/// when the search is restructured: `E8PEncoder+Batch` runs eight searches at once, lane-wise,
+/// with the same operations. What is avoided for speed: run-time lane indexing (a vector through
+/// memory), generic float→integer conversions, the standard library's per-lane
+/// `replacing(with:where:)` (`SIMD8+Lanes`), and data-dependent branches in the sort.
 public enum E8PEncoder {
     /// The nearest codeword to `x` and its code. Ties between shifts go to `+¼` (as the reference).
     @inline(__always)

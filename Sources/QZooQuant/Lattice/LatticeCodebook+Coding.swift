@@ -31,15 +31,6 @@ extension LatticeCodebook {
         }
     }
 
-    /// Codewords worth comparing under a block's own quadratic metric: for E8P the nearest of
-    /// each shift (the Euclidean nearest is one of them), for the residual codebooks the nearest.
-    @inline(__always)
-    func candidates(_ x: SIMD8<Float>) -> (first: (value: SIMD8<Float>, code: LatticeCode), second: (value: SIMD8<Float>, code: LatticeCode)?) {
-        guard self == .e8p else { return (quantize(x), nil) }
-        let both = E8PEncoder.nearestOfEachShift(x)
-        return ((both.plus.value, LatticeCode(first: both.plus.code)), (both.minus.value, LatticeCode(first: both.minus.code)))
-    }
-
     /// The 8 values `code` stands for (an E81B code uses the low 8 bits of `second`).
     @inline(__always)
     public func decode(_ code: LatticeCode) -> SIMD8<Float> {

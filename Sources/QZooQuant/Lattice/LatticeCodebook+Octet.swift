@@ -37,7 +37,9 @@ extension LatticeCodebook {
         }
     }
 
-    /// `candidates(_:)` for eight vectors.
+    /// Codewords worth comparing under a block's own quadratic metric, for eight vectors: for
+    /// E8P the nearest of each shift (the Euclidean nearest is one of them), for the residual
+    /// codebooks the nearest.
     @inline(__always)
     func candidates(_ x: Octet) -> (first: LatticeOctet, second: LatticeOctet?) {
         guard self == .e8p else { return (quantize(x), nil) }
