@@ -36,7 +36,7 @@ final class GPTQLoop<T: LDLQScalar>: @unchecked Sendable {
         paddedRows = (problem.rows + Self.lanes - 1) / Self.lanes * Self.lanes
         feedback = .allocate(capacity: problem.weight.count)
         feedback.initialize(repeating: 0)
-        lazy = .allocate(capacity: problem.rows * (blockSize + (problem.parameters.groupSize ?? 0)))
+        lazy = .allocate(capacity: problem.rows * Swift.min(problem.columns, blockSize + (problem.parameters.groupSize ?? 0)))
         lazy.initialize(repeating: 0)
         residuals = .allocate(capacity: blockSize * paddedRows)
         residuals.initialize(repeating: 0)
