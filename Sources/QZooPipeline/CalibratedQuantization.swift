@@ -63,18 +63,17 @@ extension PipelineState {
     /// stage's fixed statistics, inside the incoherence a `hadamard` stage asked for.
     static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
                                    quantizer: some CalibratedQuantizer, sequential: Bool) throws -> PipelineState {
-        let (input, _) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
+        let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
         guard let incoherence = input.incoherence else {
-            return try input.rounded(with: quantizer, context: context, pass: pass, sequential: sequential)
+            return try input.rounded(checkpoint, with: quantizer, context: context, pass: pass, sequential: sequential)
         }
-        return try input.rounded(with: IncoherentQuantizer(quantizer, incoherence: incoherence), context: context, pass: pass,
-                                 sequential: sequential)
+        return try input.rounded(checkpoint, with: IncoherentQuantizer(quantizer, incoherence: incoherence), context: context,
+                                 pass: pass, sequential: sequential)
     }
 
-    private func rounded(with quantizer: some CalibratedQuantizer, context: StageContext, pass: String,
+    private func rounded(_ checkpoint: Checkpoint, with quantizer: some CalibratedQuantizer, context: StageContext, pass: String,
                          sequential: Bool) throws -> PipelineState {
         var state = self
-        let (_, checkpoint) = try PipelineState.checkpoint(of: [self], stage: context.stageID)
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: pass)
         let selection = try context.selection(calibration: calibration)
         let result: CheckpointQuantization

@@ -26,16 +26,6 @@ extension GPTQQuantizer {
 
     /// `tr(W H Wᵀ)`, the layer's output energy on the calibration inputs (float32 product).
     static func outputEnergy(_ weight: [Float], hessian: [Double], columns: Int) throws -> Double {
-        let rows = weight.count / columns
-        let h = hessian.map { Float($0) }
-        var product = [Float](repeating: 0, count: weight.count)
-        try weight.withUnsafeBufferPointer { a in
-            try h.withUnsafeBufferPointer { b in
-                try product.withUnsafeMutableBufferPointer { c in
-                    try BLAS.gemm(m: rows, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
-                }
-            }
-        }
-        return zip(product, weight).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        try ProxyTrace.quadratic(weight, hessian.map { Float($0) }, rows: weight.count / columns, columns: columns)
     }
 }

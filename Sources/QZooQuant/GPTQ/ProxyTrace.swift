@@ -25,4 +25,18 @@ enum ProxyTrace {
         }
         return zip(product, delta).reduce(0.0) { $0 + $1.0 * $1.1 }
     }
+
+    /// `tr(X H Xᵀ)` for row-major `rows × columns` X and `columns²` H, as one float32 gemm summed
+    /// in float64: a layer's output energy, or a rounding's loss when X is `ΔW`.
+    static func quadratic(_ x: [Float], _ h: [Float], rows: Int, columns: Int) throws -> Double {
+        var product = [Float](repeating: 0, count: x.count)
+        try x.withUnsafeBufferPointer { a in
+            try h.withUnsafeBufferPointer { b in
+                try product.withUnsafeMutableBufferPointer { c in
+                    try BLAS.gemm(m: rows, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
+                }
+            }
+        }
+        return zip(product, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
 }

@@ -1,5 +1,4 @@
 import QZooCore
-import QZooMath
 
 /// What QuIP# made of one weight.
 public struct QuIPSharpResult: Sendable {
@@ -39,7 +38,7 @@ public struct QuIPSharpQuantizer: Sendable {
         var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
         let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
         try descent.run(passes: parameters.tunePasses, weight: target, rounding: &rounding)
-        let energy = try Self.quadratic(target, h, rows: rows, columns: columns)
+        let energy = try ProxyTrace.quadratic(target, h, rows: rows, columns: columns)
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
             codes: try Tensor(dtype: .u8, shape: [rounding.codes.count * parameters.codebook.bytesPerBlock], bytes: rounding.codeBytes()),
@@ -84,21 +83,8 @@ public struct QuIPSharpQuantizer: Sendable {
         return out
     }
 
-    /// `tr(X H Xᵀ)` for row-major `rows × n` X.
-    static func quadratic(_ x: [Float], _ h: [Float], rows: Int, columns: Int) throws -> Double {
-        var product = [Float](repeating: 0, count: x.count)
-        try x.withUnsafeBufferPointer { a in
-            try h.withUnsafeBufferPointer { b in
-                try product.withUnsafeMutableBufferPointer { c in
-                    try BLAS.gemm(m: rows, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
-                }
-            }
-        }
-        return zip(product, x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-    }
-
     static func relative(_ target: [Float], _ rounded: [Float], _ h: [Float], rows: Int, columns: Int, energy: Double) throws -> Double {
-        let loss = try quadratic(zip(target, rounded).map { $0 - $1 }, h, rows: rows, columns: columns)
+        let loss = try ProxyTrace.quadratic(zip(target, rounded).map { $0 - $1 }, h, rows: rows, columns: columns)
         return energy > 0 ? loss / energy : 0
     }
 }
