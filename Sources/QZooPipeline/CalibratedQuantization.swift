@@ -1,4 +1,5 @@
 import QZooCore
+import QZooMath
 import QZooModels
 import QZooQuant
 
@@ -34,8 +35,8 @@ public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some Calibr
     return try assembleQuantization(source, weights, ineligible: ineligible)
 }
 
-/// Quantizes encoder layer by layer, each layer measured on the outputs of the already-quantized
-/// layers before it (`SequentialCalibration`); `progress` gets a line per stage.
+/// Quantizes the encoder site by site, each linear measured on the model as quantized up to it
+/// (`SequentialCalibration`); `progress` gets a line per site.
 public func quantizeSequentially(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, model: RunnableBert,
                                  run: CalibrationRun, selection: WeightSelection,
                                  progress: (String) -> Void = { _ in }) throws -> CheckpointQuantization {
@@ -44,7 +45,9 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
     var done: [String: QuantizedWeight] = [:]
     let driver = SequentialCalibration(model: model, run: run)
     try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
-        progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount), \(names.count) weights")
+        let prefix = model.architecture.layerPrefix(stage)
+        let short = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
+        progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount): \(short.joined(separator: ", "))")
         let weights = try parallelMapLargestFirst(count: names.count, cost: { tensors[names[$0]].map(GPTQQuantizer.cost) ?? 0 }) { i in
             guard let tensor = tensors[names[i]], let layer = statistics.layers[names[i]] else {
                 throw QZooError(.invalidArgument, "calibration measured no input for this layer", tensor: names[i])
@@ -59,7 +62,7 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
 
 extension PipelineState {
     /// A calibrated rounding stage (`gptq`, `ldlq`): the input's calibrated weights quantized
-    /// layer by layer on the already-quantized model (`sequential`) or with the calibrate
+    /// on the model as quantized up to each weight (`sequential`) or with the calibrate
     /// stage's fixed statistics, inside the incoherence a `hadamard` stage asked for.
     static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
                                    quantizer: some CalibratedQuantizer, sequential: Bool) throws -> PipelineState {

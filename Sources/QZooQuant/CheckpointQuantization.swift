@@ -1,4 +1,5 @@
 import QZooCore
+import QZooMath
 
 /// A tensor an include pattern named that could not be quantized.
 public struct IneligibleTensor: Sendable, Equatable {

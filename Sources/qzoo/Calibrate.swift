@@ -46,6 +46,7 @@ struct Calibrate: ParsableCommand {
     var force = false
 
     func run() throws {
+        try AtomicFile.checkDestination(output, overwrite: force)
         let input = try ModelInput.load(model)
         let texts = try TextCorpus.load(data)
         let embedder = try SentenceEmbedder(tokenizer: try input.tokenizer(), encoder: try input.encoder(),

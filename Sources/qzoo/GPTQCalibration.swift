@@ -38,9 +38,9 @@ struct GPTQCalibration {
         }
     }
 
-    /// Calibrates on `texts` while quantizing. Sequential: encoder layer by layer, each layer's
-    /// Hessians taken from the outputs of the already-quantized layers before it (the reference
-    /// GPTQ's order); otherwise one pass over the float model. Without --include, only the
+    /// Calibrates on `texts` while quantizing. Sequential: site by site (`LayerSite`), each
+    /// linear's Hessian taken on the model as quantized up to it (the reference GPTQ's
+    /// `true_sequential` order); otherwise one pass over the float model. Without --include, only the
     /// layers calibration reaches (the encoder's linears) are quantized.
     func calibratingOnTheFly(model: ModelInput, texts: [String], options: RunOptionsGroup) throws -> CheckpointQuantization {
         let runnable = RunnableBert(architecture: model.architecture, tokenizer: try model.tokenizer())

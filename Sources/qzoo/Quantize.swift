@@ -32,8 +32,9 @@ struct Quantize: ParsableCommand {
             quantized, which needs each layer's input Hessian H = XᵀX/n). GPTQ takes its Hessians \
             from --calibration CALIB.safetensors (from 'qzoo calibrate' or another framework, see \
             formats/calibration.md; fixed for every layer), or, for models qzoo can run (BERT), \
-            calibrates on the fly on --data TEXT or the built-in corpus: layer by layer, each \
-            layer's Hessians measured on the outputs of the already-quantized layers before it \
+            calibrates on the fly on --data TEXT or the built-in corpus: sequentially, each \
+            linear's Hessian measured on the model as quantized up to it (q|k|v, attention output, \
+            FFN up, FFN down in turn) \
             (--no-sequential: one pass over the float model); then only the layers calibration \
             reaches (the encoder's linears, not a pooler) are quantized unless --include names others. Options as in the reference \
             implementation: --act-order (columns in order of decreasing H diagonal), \
@@ -282,6 +283,7 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         if bits == 1 { Terminal.note("warning: a 1-bit grid keeps two levels per row or group; expect large errors") }
+        try AtomicFile.checkDestination(output, overwrite: force)
         let result = try quantized()
         if let first = result.ineligible.first {
             Terminal.note("skipped \(result.ineligible.count) tensor(s) named by --include that cannot be quantized, "

@@ -73,7 +73,9 @@ public enum AtomicFile {
         }
     }
 
-    static func checkDestination(_ path: String, overwrite: Bool) throws {
+    /// Fails as `write` would on `path` (exists without `overwrite`, or no such directory):
+    /// commands call it before long work, so a wrong output path costs nothing.
+    public static func checkDestination(_ path: String, overwrite: Bool) throws {
         var info = stat()
         if lstat(path, &info) == 0 && !overwrite {
             throw QZooError(.invalidArgument, "already exists; pass --force to replace it", file: path)

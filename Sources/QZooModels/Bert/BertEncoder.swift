@@ -12,9 +12,9 @@ public struct BertEncoder: Sendable {
 
     public let architecture: BertArchitecture
     public let precision: Precision
-    private let forward: Forward
+    var forward: Forward
 
-    private enum Forward: Sendable {
+    enum Forward: Sendable {
         case float(BertForward<Float>)
         case double(BertForward<Double>)
     }

@@ -11,7 +11,7 @@ struct BertForward<T: BLASScalar>: Sendable {
     typealias Observe = (InputStage, Int, UnsafeBufferPointer<T>, Int, Int) throws -> Void
 
     let config: BertConfig
-    let weights: BertWeights<T>
+    var weights: BertWeights<T>
 
     init(architecture: BertArchitecture, checkpoint: Checkpoint) throws {
         config = architecture.config
@@ -64,52 +64,63 @@ struct BertForward<T: BLASScalar>: Sendable {
         return x
     }
 
-    /// One post-LayerNorm transformer layer. Each scale group's input goes through the group's
-    /// explicit input multiply and activation quantization (when present) before the observer
-    /// and the linears see it; the residual stream keeps the untouched value.
+    /// One post-LayerNorm transformer layer: its four linear-input sites in order, each shown to
+    /// the observer and then applied.
     func layer(_ index: Int, _ x: [T], _ batch: TokenBatch, observe: Observe, profile: inout ForwardProfile) throws -> [T] {
-        let (rows, h, ffn) = (batch.tokenCount, config.hiddenSize, config.intermediateSize)
+        var state = LayerActivations(input: x)
+        for site in LayerSite.allCases {
+            try apply(site, layer: index, &state, batch, observe: observe, profile: &profile)
+        }
+        return state.input
+    }
+
+    /// Shows the input of `site` to the observer (both views, as `apply` would) and computes nothing.
+    func observe(_ site: LayerSite, layer index: Int, _ state: LayerActivations<T>, observe: Observe) throws {
+        let (input, columns) = state.input(of: site, config: config)
+        try input.withUnsafeBufferPointer { x in
+            try prepared(weights.layers[index].inputs[site.rawValue], index * 4 + site.rawValue, x,
+                         rows: x.count / columns, columns: columns, observe: observe) { _ in }
+        }
+    }
+
+    /// Runs `site`'s linear layer(s) on its input, shown to the observer first, and what follows
+    /// up to the next site's input: attention after q|k|v, the residual and LayerNorm after the
+    /// attention output and FFN output, GELU after the intermediate layer. After `.ffnOutput`,
+    /// `state.input` is the layer's output (the next layer's input).
+    func apply(_ site: LayerSite, layer index: Int, _ state: inout LayerActivations<T>, _ batch: TokenBatch,
+               observe: Observe, profile: inout ForwardProfile) throws {
+        let (rows, h) = (batch.tokenCount, config.hiddenSize)
         let weights = self.weights.layers[index]
         let epsilon = T(config.layerNormEpsilon)
-        let group = index * 4
-        var qkv = [T](repeating: 0, count: rows * 3 * h)
-        var context = [T](repeating: 0, count: rows * h)
-        var attended = [T](repeating: 0, count: rows * h)
-        var hidden = [T](repeating: 0, count: rows * ffn)
-        var output = [T](repeating: 0, count: rows * h)
-        try x.withUnsafeBufferPointer { x in
-            try prepared(weights.inputs[0], group, x, rows: rows, columns: h, observe: observe) { input in
-                try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
-            }
-            try qkv.withUnsafeBufferPointer { qkv in
-                try context.withUnsafeMutableBufferPointer { try attention(qkv, batch, into: $0) }
-            }
-            try context.withUnsafeBufferPointer { context in
-                try prepared(weights.inputs[1], group + 1, context, rows: rows, columns: h, observe: observe) { input in
-                    try attended.withUnsafeMutableBufferPointer {
-                        try EncoderKernels.linear(input, rows: rows, dense: weights.attentionOutput, residual: x, into: $0, profile: &profile)
-                        EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
+        let group = index * 4 + site.rawValue
+        let (source, columns) = state.input(of: site, config: config)
+        var result = [T](repeating: 0, count: rows * site.outputWidth(config))
+        try source.withUnsafeBufferPointer { x in
+            try prepared(weights.inputs[site.rawValue], group, x, rows: rows, columns: columns, observe: observe) { input in
+                try result.withUnsafeMutableBufferPointer { out in
+                    switch site {
+                    case .attentionInput:
+                        var qkv = [T](repeating: 0, count: rows * 3 * h)
+                        try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
+                        try qkv.withUnsafeBufferPointer { try attention($0, batch, into: out) }
+                    case .attentionOutput:
+                        try state.input.withUnsafeBufferPointer { residual in
+                            try EncoderKernels.linear(input, rows: rows, dense: weights.attentionOutput, residual: residual, into: out, profile: &profile)
+                        }
+                        EncoderKernels.layerNorm(out, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
+                    case .ffnInput:
+                        try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, into: out, profile: &profile)
+                        EncoderKernels.gelu(out)
+                    case .ffnOutput:
+                        try state.attended.withUnsafeBufferPointer { residual in
+                            try EncoderKernels.linear(input, rows: rows, dense: weights.output, residual: residual, into: out, profile: &profile)
+                        }
+                        EncoderKernels.layerNorm(out, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
                     }
                 }
             }
         }
-        try attended.withUnsafeBufferPointer { attended in
-            try prepared(weights.inputs[2], group + 2, attended, rows: rows, columns: h, observe: observe) { input in
-                try hidden.withUnsafeMutableBufferPointer {
-                    try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, into: $0, profile: &profile)
-                    EncoderKernels.gelu($0)
-                }
-            }
-            try hidden.withUnsafeBufferPointer { hidden in
-                try prepared(weights.inputs[3], group + 3, hidden, rows: rows, columns: ffn, observe: observe) { input in
-                    try output.withUnsafeMutableBufferPointer {
-                        try EncoderKernels.linear(input, rows: rows, dense: weights.output, residual: attended, into: $0, profile: &profile)
-                        EncoderKernels.layerNorm($0, rows: rows, width: h, norm: weights.outputNorm, epsilon: epsilon)
-                    }
-                }
-            }
-        }
-        return output
+        state.store(result, after: site)
     }
 
     /// Shows `x` to the observer, then calls `body` (after showing it too) with `x` itself, or

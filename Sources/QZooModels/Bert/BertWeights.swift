@@ -91,3 +91,19 @@ struct BertWeights<T: BLASScalar>: Sendable {
         return floats.map { T($0) }
     }
 }
+
+extension BertWeights {
+    /// Replaces linear `position` of layer `index` (0…5 in `BertArchitecture.layerLinears`
+    /// order) with `values`, row-major `[out, in]` of the shape the checkpoint had; query, key
+    /// and value are their thirds of the stacked matrix.
+    mutating func replaceLinear(_ position: Int, layer index: Int, values: [T]) {
+        switch position {
+        case 0...2:
+            let offset = position * values.count
+            layers[index].queryKeyValue.weight.replaceSubrange(offset ..< offset + values.count, with: values)
+        case 3: layers[index].attentionOutput.weight = values
+        case 4: layers[index].intermediate.weight = values
+        default: layers[index].output.weight = values
+        }
+    }
+}

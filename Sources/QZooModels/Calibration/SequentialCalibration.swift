@@ -1,19 +1,28 @@
 import QZooCore
+import QZooMath
 
-/// Quantization that measures each encoder layer on the outputs of the already-quantized layers
-/// before it, as the reference GPTQ (and QuIP#) do: errors made early are then compensated by
-/// the rounding of later layers, instead of compounding unseen.
+/// Quantization that measures each linear layer's input on the model as already quantized up
+/// to it, as the reference GPTQ (`true_sequential`) and QuIP# drivers do: errors made early
+/// are then compensated by the rounding of later layers, instead of compounding unseen.
 ///
-/// Like the reference, it keeps every calibration token's hidden state between layers: layer
-/// `i` runs twice (float weights to measure its inputs' statistics, quantized weights to make
-/// the next layer's inputs) instead of re-running layers `0..<i` for every stage.
+/// It works site by site (`LayerSite`: q|k|v, attention output, FFN up, FFN down) over every
+/// calibration batch at once: a site's input statistics are measured on all batches, its
+/// weights quantized, and the site applied with the quantized weights, which yields the next
+/// site's input. So the attention output's Hessian already sees the quantized q, k and v, and
+/// every layer runs once (keeping every calibration token's activations between sites) instead
+/// of once to measure and once more to propagate.
 ///
-/// The driver only orders the work. A method supplies `quantize`, which receives one layer's
+/// Batches are split over `laneCount` lanes (batch `b` in lane `b % laneCount`), each with
+/// single-threaded BLAS and its own statistics, summed in lane order: both cores stay busy in
+/// the element-wise steps too, and the result does not depend on how many cores there are.
+///
+/// The driver only orders the work. A method supplies `quantize`, which receives one site's
 /// weight names with their statistics and returns what those weights become in the model
 /// (their dequantized values).
 public struct SequentialCalibration: Sendable {
     public var model: RunnableBert
     public var run: CalibrationRun
+    static let laneCount = 2
 
     public init(model: RunnableBert, run: CalibrationRun) {
         self.model = model
@@ -32,21 +41,20 @@ public struct SequentialCalibration: Sendable {
                             + "leave it out of the weights to quantize", tensor: stray)
         }
         let batches = try tokenBatches()
-        var current = checkpoint
-        var encoder = try BertEncoder(architecture: architecture, checkpoint: current)
-        var hidden = try batches.map { try encoder.embeddings($0) }
+        var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+        var states = try batches.map { LayerActivations(input: try encoder.embeddings($0)) }
         let layerCount = architecture.config.layerCount
-        for index in 0..<layerCount {
-            let names = architecture.layerLinears(index).map(\.name).filter(targets.contains)
-            if !names.isEmpty {
-                var accumulator = CalibrationAccumulator(architecture: architecture)
-                _ = try advance(encoder, layer: index, hidden, batches, observer: &accumulator)
-                let replacements = try quantize(index, layerCount, names, accumulator.result())
-                for (name, tensor) in replacements { current.tensors[name] = tensor }
-                encoder = try BertEncoder(architecture: architecture, checkpoint: current)
+        let lastLayer = architecture.scaleGroups.indices.last(where: { !targets.isDisjoint(with: architecture.scaleGroups[$0].consumers) })
+            .map { $0 / LayerSite.allCases.count } ?? -1
+        for index in 0..<lastLayer + 1 {
+            for site in LayerSite.allCases {
+                let names = architecture.scaleGroups[index * LayerSite.allCases.count + site.rawValue].consumers.filter(targets.contains)
+                if !names.isEmpty {
+                    let statistics = try measure(encoder, site, layer: index, states)
+                    encoder = try encoder.replacingWeights(try quantize(index, layerCount, names, statistics), layer: index)
+                }
+                try apply(encoder, site, layer: index, &states, batches)
             }
-            var none = NoObserver()
-            hidden = try advance(encoder, layer: index, hidden, batches, observer: &none)
         }
     }
 
@@ -62,9 +70,40 @@ public struct SequentialCalibration: Sendable {
         }
     }
 
-    private func advance<O: LinearInputObserver>(_ encoder: BertEncoder, layer: Int, _ hidden: [[Float]], _ batches: [TokenBatch],
-                                                 observer: inout O) throws -> [[Float]] {
-        var profile = ForwardProfile()
-        return try zip(hidden, batches).map { try encoder.layer(layer, $0, $1, observer: &observer, profile: &profile) }
+    /// The statistics of `site`'s input over every batch (Hessians only).
+    private func measure(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int,
+                         _ states: [LayerActivations<Float>]) throws -> CalibrationSet {
+        let lanes = try inLanes(count: states.count) { batches in
+            var accumulator = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+            for b in batches { try encoder.observe(site, layer: index, states[b], observer: &accumulator) }
+            return accumulator
+        }
+        var total = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+        for lane in lanes { total.add(lane) }
+        return total.result()
+    }
+
+    /// `site` applied to every batch with the encoder's current weights.
+    private func apply(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int,
+                       _ states: inout [LayerActivations<Float>], _ batches: [TokenBatch]) throws {
+        let current = states
+        let lanes = try inLanes(count: current.count) { members in
+            var profile = ForwardProfile()
+            return try members.map { b in
+                var state = current[b]
+                try encoder.apply(site, layer: index, &state, batches[b], profile: &profile)
+                return (b, state)
+            }
+        }
+        for (b, state) in lanes.joined() { states[b] = state }
+    }
+
+    /// `body` on each lane's batch indices (`b % laneCount == lane`), lanes in parallel with
+    /// single-threaded BLAS; results in lane order.
+    private func inLanes<R>(count: Int, _ body: @Sendable ([Int]) throws -> R) throws -> [R] {
+        let lanes = Self.laneCount
+        return try BLAS.singleThreaded {
+            try parallelMap(count: lanes) { lane in try body(Array(stride(from: lane, to: count, by: lanes))) }
+        }
     }
 }

@@ -3,8 +3,8 @@ import QZooModels
 import QZooQuant
 
 /// GPTQ rounding of the calibrated linear weights (or the `targets`) against the Hessians of a
-/// `calibrate` stage before it: layer by layer on the already-quantized model (`sequential`, the
-/// default), or with the calibrate stage's fixed Hessians. Weights without statistics (BERT's
+/// `calibrate` stage before it: each linear measured on the model as quantized up to it
+/// (`sequential`, the default), or with the calibrate stage's fixed Hessians. Weights without statistics (BERT's
 /// pooler) stay dense unless `targets` names them, which is then an error.
 public struct GPTQPass: Pass {
     public static let name = "gptq"

@@ -7,8 +7,8 @@ import QZooQuant
 /// of block coordinate descent) or a scalar `grid` of `bits` (LDLQ one column at a time, which
 /// is GPTQ without act-order: per-row asymmetric scales, as QuIP rounds). After a `hadamard`
 /// stage every weight is rounded inside its randomized Hadamard rotation — QuIP# is
-/// `hadamard` + `ldlq` with a lattice codebook. Layer by layer on the already-quantized model
-/// (`sequential`, the default), or with the calibrate stage's fixed Hessians.
+/// `hadamard` + `ldlq` with a lattice codebook. Each linear measured on the model as quantized up
+/// to it (`sequential`, the default), or with the calibrate stage's fixed Hessians.
 public struct LDLQPass: Pass {
     public static let name = "ldlq"
     public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential"

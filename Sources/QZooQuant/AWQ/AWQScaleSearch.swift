@@ -1,5 +1,6 @@
 import Foundation
 import QZooCore
+import QZooMath
 
 /// The scale AWQ chose for one scale group, and why.
 public struct AWQScaleChoice: Sendable, Equatable {

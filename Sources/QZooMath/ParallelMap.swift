@@ -1,5 +1,4 @@
 import Dispatch
-import QZooMath
 
 /// `body(0) … body(count − 1)` on all cores, results in index order.
 ///

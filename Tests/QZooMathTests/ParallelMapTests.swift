@@ -1,6 +1,5 @@
 import Testing
-import QZooMath
-@testable import QZooQuant
+@testable import QZooMath
 
 struct ParallelMapTests {
     /// Tasks start by decreasing cost, results come back in index order, and each task sees
