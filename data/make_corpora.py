@@ -62,14 +62,24 @@ def good(sentence):
     return letters / len(sentence) > 0.85 and "http" not in sentence and "\t" not in sentence
 
 
-def sentences(directory):
+def by_hash(found):
+    """The deterministic order every corpus is drawn in: SHA-256 of the sentence text."""
+    return sorted(found, key=lambda s: hashlib.sha256(s.encode()).hexdigest())
+
+
+def ranked(directory):
+    """Every good sentence of the <p> text under directory, in by_hash order."""
     found = set()
     for path in sorted(directory.rglob("*.html")):
         parser = ParagraphText()
         parser.feed(path.read_text(encoding="utf-8", errors="replace"))
         for paragraph in parser.paragraphs:
             found.update(s.strip() for s in SENTENCE_END.split(paragraph) if good(s.strip()))
-    return sorted(found, key=lambda s: hashlib.sha256(s.encode()).hexdigest())[:COUNT]
+    return by_hash(found)
+
+
+def sentences(directory):
+    return ranked(directory)[:COUNT]
 
 
 def main():
