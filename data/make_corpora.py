@@ -21,7 +21,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCES = {
-    "calibration": (pathlib.Path("/usr/share/doc/sqlite3"), ROOT / "Sources/QZooModels/Resources/calibration-en.txt"),
+    "calibration": (pathlib.Path("/usr/share/doc/sqlite3"), ROOT / "data/calibration/sqlite-en.txt"),
     "evaluation": (pathlib.Path("/usr/share/doc/python3-doc/html"), ROOT / "data/evaluation/eval-en.txt"),
 }
 COUNT = 1024

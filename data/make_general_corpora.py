@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Builds a general-English evaluation set and candidate calibration corpora of mixed genres.
+"""Builds qzoo's built-in calibration corpus of mixed genres, a general-English evaluation set and
+the candidate corpora the choice was made from.
 
-The built-in calibration corpus is technical prose (SQLite documentation) and the original
-held-out set is technical prose too (Python documentation). To see whether that limits
-quality on everyday English, this script makes, from Debian packages whose licences allow
-redistribution:
+The technical part is the SQLite documentation (data/calibration/sqlite-en.txt, made by
+make_corpora.py, qzoo's built-in corpus until 0.4); the original held-out set is technical
+prose too (Python documentation). From Debian packages whose sources are in the public domain
+or whose licences allow redistribution, this script makes:
 
+  built-in calibration corpus (embedded in qzoo):
+      Sources/QZooModels/Resources/calibration-en.txt
+                              1/3 SQLite docs + 1/3 Jane Austen + 1/3 World English Bible
   evaluation (held out, general English):
       data/evaluation/eval-general-en.txt   WordNet 3.0 example sentences (wordnet-base)
-  candidate calibration corpora (data/calibration/):
-      mixed-en.txt            1/3 SQLite docs + 1/3 Jane Austen + 1/3 World English Bible
+  the other candidates measured against it (data/calibration/):
       half-technical-en.txt   1/2 SQLite docs + 1/4 Jane Austen + 1/4 World English Bible
       general-en.txt          1/2 Jane Austen + 1/2 World English Bible (no technical text)
-      sqlite-resample-en.txt  the next 1024 SQLite sentences after the built-in ones (a
-                              control: how much the scores move when only the sample changes)
+      sqlite-resample-en.txt  the next 1024 SQLite sentences after sqlite-en.txt (a control:
+                              how much the scores move when only the sample changes)
 
 No calibration candidate shares a source with either evaluation set, and the script checks
 that no sentence appears in both. Every source goes through the same filter as
@@ -34,6 +37,7 @@ import sys
 from make_corpora import COUNT, by_hash, good, ranked
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+SQLITE = ROOT / "data/calibration/sqlite-en.txt"
 BUILT_IN = ROOT / "Sources/QZooModels/Resources/calibration-en.txt"
 EVALUATION = ROOT / "data/evaluation"
 CALIBRATION = ROOT / "data/calibration"
@@ -117,16 +121,16 @@ def main():
     for needed in (WORDNET, SQLITE_DOCS):
         if not needed.is_dir():
             sys.exit(f"{needed} is missing: see this script's usage line")
-    built_in = BUILT_IN.read_text(encoding="utf-8").splitlines()
+    technical = SQLITE.read_text(encoding="utf-8").splitlines()
     sqlite = ranked(SQLITE_DOCS)
-    if sqlite[:COUNT] != built_in:
-        sys.exit("the SQLite documentation installed is not the one the built-in corpus was made from")
+    if sqlite[:COUNT] != technical:
+        sys.exit("the SQLite documentation installed is not the one data/calibration/sqlite-en.txt was made from")
     novels, bible = austen(), world_english_bible()
     third = COUNT // 3
     corpora = {
         EVALUATION / "eval-general-en.txt": wordnet_examples()[:COUNT],
-        CALIBRATION / "mixed-en.txt": mix([(built_in, COUNT - 2 * third), (novels, third), (bible, third)]),
-        CALIBRATION / "half-technical-en.txt": mix([(built_in, COUNT // 2), (novels, COUNT // 4), (bible, COUNT // 4)]),
+        BUILT_IN: mix([(technical, COUNT - 2 * third), (novels, third), (bible, third)]),
+        CALIBRATION / "half-technical-en.txt": mix([(technical, COUNT // 2), (novels, COUNT // 4), (bible, COUNT // 4)]),
         CALIBRATION / "general-en.txt": mix([(novels, COUNT // 2), (bible, COUNT // 2)]),
         CALIBRATION / "sqlite-resample-en.txt": sqlite[COUNT:2 * COUNT],
     }
@@ -135,7 +139,7 @@ def main():
     for path, chosen in corpora.items():
         if len(chosen) != COUNT:
             sys.exit(f"{path.name}: only {len(chosen)} sentences")
-        if path.parent == CALIBRATION and held_out.intersection(chosen):
+        if path.parent != EVALUATION and held_out.intersection(chosen):
             sys.exit(f"{path.name} shares a sentence with an evaluation set")
         write(path, chosen)
 

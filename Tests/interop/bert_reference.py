@@ -59,9 +59,17 @@ class BertReference:
 
     def layer(self, i, x, lengths=None, record=None):
         """Encoder layer `i` on hidden states `x` (one sentence, or packed as in `embeddings`)."""
-        c, eps = self.config, self.eps
-        heads = c["num_attention_heads"]
-        d = c["hidden_size"] // heads
+        context = self.attention_context(i, x, lengths, record)
+        a = self.attention_block(i, context, x, record)
+        hidden = self.ffn_hidden(i, a, record)
+        return self.ffn_output(i, hidden, a, record)
+
+    # The layer in four steps, one per linear-input site (what sequential calibration quantizes
+    # in turn): q|k|v + attention, attention output + LayerNorm, FFN up + GELU, FFN down + LayerNorm.
+
+    def attention_context(self, i, x, lengths=None, record=None):
+        heads = self.config["num_attention_heads"]
+        d = self.config["hidden_size"] // heads
         p = f"encoder.layer.{i}."
         q = self.linear(x, p + "attention.self.query", record)
         k = self.linear(x, p + "attention.self.key", record)
@@ -74,12 +82,21 @@ class BertReference:
                 scores = np.exp(scores - scores.max(axis=1, keepdims=True))
                 scores /= scores.sum(axis=1, keepdims=True)
                 context[segment, s] = scores @ v[segment, s]
+        return context
+
+    def attention_block(self, i, context, x, record=None):
+        p = f"encoder.layer.{i}."
         a = self.linear(context, p + "attention.output.dense", record) + x
-        a = self.layer_norm(a, self.t(p + "attention.output.LayerNorm.weight"), self.t(p + "attention.output.LayerNorm.bias"), eps)
-        hidden = self.linear(a, p + "intermediate.dense", record)
-        hidden = 0.5 * hidden * (1 + self.erf(hidden / math.sqrt(2)))
+        return self.layer_norm(a, self.t(p + "attention.output.LayerNorm.weight"), self.t(p + "attention.output.LayerNorm.bias"), self.eps)
+
+    def ffn_hidden(self, i, a, record=None):
+        hidden = self.linear(a, f"encoder.layer.{i}.intermediate.dense", record)
+        return 0.5 * hidden * (1 + self.erf(hidden / math.sqrt(2)))
+
+    def ffn_output(self, i, hidden, a, record=None):
+        p = f"encoder.layer.{i}."
         o = self.linear(hidden, p + "output.dense", record) + a
-        return self.layer_norm(o, self.t(p + "output.LayerNorm.weight"), self.t(p + "output.LayerNorm.bias"), eps)
+        return self.layer_norm(o, self.t(p + "output.LayerNorm.weight"), self.t(p + "output.LayerNorm.bias"), self.eps)
 
     def hidden_states(self, ids, record=None):
         x = self.embeddings(ids)

@@ -24,8 +24,8 @@ instead of once per pass (the same values).
 
 The BERT driver calibrates as qzoo does (calibration text, `--max-length`, H = XᵀX/n accumulated
 in float64 over all tokens): either once on the float model, from a `qzoo calibrate` file, or
-sequentially (each encoder layer measured with its own float weights on the outputs of the
-already-quantized layers before it). The forward pass is bert_reference.py in float32 with a
+sequentially (site by site as qzoo: each linear input — q|k|v, attention output, FFN up, FFN
+down — measured on the model as quantized up to it). The forward pass is bert_reference.py in float32 with a
 polynomial erf (|error| < 1.5e-7).
 
   python quipsharp_reference.py MODEL_DIR OUT.safetensors [--bits 2] [--data TEXT] [--calibration CALIB]
@@ -375,17 +375,33 @@ def measure(model, x, lengths, layers):
     return {name: recorder[name].hessian for name in names}
 
 
+def quantize_group(model, p, group, consumers, h, cb, rho, tune_iters, fuse, signs, seed, rng, out, proxies):
+    """Quantizes the weights reading one input (`consumers` of layer prefix `p`) against `h`."""
+    names = [p + c + ".weight" for c in consumers]
+    for part in [names] if fuse else [[name] for name in names]:
+        weights = [model.t(name) for name in part]
+        rows, columns = sum(len(w) for w in weights), weights[0].shape[1]
+        chosen = (qzoo_signs(part[0], rows, columns, seed) if signs == "qzoo" and len(part) == 1
+                  else random_signs(columns, rows, rng))
+        for name, w, hat in zip(part, weights, quantize_linear(weights, h, cb, chosen, rho, tune_iters)):
+            proxies[name] = relative_proxy(w, hat, h)
+            out[name] = model.w[model.prefix + name] = np.ascontiguousarray(hat, dtype=np.float32)
+
+
 def quantize_bert(model_dir, texts, bits=2, max_length=128, sequential=True, hessians=None, fuse=True,
                   rho=None, tune_iters=10, signs="random", seed=0, progress=print):
     """Quantizes the encoder linears of a BERT model; returns ({weight name: Ŵ}, {name: relative
     proxy loss against the Hessian it was quantized with}). `hessians` ({name: H}) replaces
-    calibration on `texts`; otherwise each layer is measured on the already-quantized layers
-    before it (`sequential`) or all on the float model."""
+    calibration on `texts`; otherwise each linear input is measured on the model as quantized up
+    to it (`sequential`, site by site as qzoo does: q|k|v, attention output, FFN up, FFN down)
+    or all on the float model."""
     cb = CODEBOOKS[bits]()
     model = BertReference(model_dir, dtype=np.float32, erf=erf32)
     rng = np.random.default_rng(seed)
     layers = range(model.config["num_hidden_layers"])
     out, proxies = {}, {}
+    quantize = lambda p, group, consumers, h: quantize_group(model, p, group, consumers, h, cb, rho, tune_iters, fuse,
+                                                             signs, seed, rng, out, proxies)
     if hessians is None:
         ids, lengths = tokenize(model_dir, texts, max_length)
         x = model.embeddings(ids, lengths)
@@ -393,23 +409,35 @@ def quantize_bert(model_dir, texts, bits=2, max_length=128, sequential=True, hes
             hessians = measure(model, x, lengths, layers)
     for i in layers:
         p = f"encoder.layer.{i}."
-        stage = hessians if hessians is not None else measure(model, x, lengths, [i])
-        for group, consumers in LAYER_GROUPS:
-            h = stage[p + group + ".weight"]
-            names = [p + c + ".weight" for c in consumers]
-            for part in [names] if fuse else [[name] for name in names]:
-                weights = [model.t(name) for name in part]
-                rows, columns = sum(len(w) for w in weights), weights[0].shape[1]
-                chosen = (qzoo_signs(part[0], rows, columns, seed) if signs == "qzoo" and len(part) == 1
-                          else random_signs(columns, rows, rng))
-                for name, w, hat in zip(part, weights, quantize_linear(weights, h, cb, chosen, rho, tune_iters)):
-                    proxies[name] = relative_proxy(w, hat, h)
-                    out[name] = model.w[model.prefix + name] = np.ascontiguousarray(hat, dtype=np.float32)
+        if hessians is not None:
+            for group, consumers in LAYER_GROUPS:
+                quantize(p, group, consumers, hessians[p + group + ".weight"])
+        else:
+            x = quantize_layer_sequentially(model, i, x, lengths, quantize)
         progress(f"layer {i + 1}/{len(layers)}: mean relative proxy loss "
                  f"{np.mean([v for k, v in proxies.items() if k.startswith(p)]):.4e}")
-        if hessians is None:
-            x = model.layer(i, x, lengths)
     return out, proxies
+
+
+def quantize_layer_sequentially(model, i, x, lengths, quantize):
+    """Layer `i` site by site: each site's input measured (float64 XᵀX/n), its weights quantized,
+    then the site applied with them; returns the layer's output on the quantized weights."""
+    p = f"encoder.layer.{i}."
+
+    def hessian(v):
+        g = _Gram()
+        g.append(v)
+        return g.hessian
+
+    (g0, c0), (g1, c1), (g2, c2), (g3, c3) = LAYER_GROUPS
+    quantize(p, g0, c0, hessian(x))
+    context = model.attention_context(i, x, lengths)
+    quantize(p, g1, c1, hessian(context))
+    a = model.attention_block(i, context, x)
+    quantize(p, g2, c2, hessian(a))
+    hidden = model.ffn_hidden(i, a)
+    quantize(p, g3, c3, hessian(hidden))
+    return model.ffn_output(i, hidden, a)
 
 
 def read_texts(path):
