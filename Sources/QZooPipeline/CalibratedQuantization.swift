@@ -36,53 +36,83 @@ public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some Calibr
 }
 
 /// Quantizes the encoder site by site, each linear measured on the model as quantized up to it
-/// (`SequentialCalibration`); `progress` gets a line per site.
+/// (`SequentialCalibration`); `progress` gets a line per site. With `biasCorrection` each
+/// weight is rounded against its input covariance and its bias then absorbs the mean output
+/// shift (`BiasCorrection`), so later sites already see the corrected layer.
 public func quantizeSequentially(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, model: RunnableBert,
-                                 run: CalibrationRun, selection: WeightSelection,
+                                 run: CalibrationRun, selection: WeightSelection, biasCorrection: Bool,
                                  progress: (String) -> Void = { _ in }) throws -> CheckpointQuantization {
     let (jobs, ineligible) = selectWeights(source, selection: selection)
     let tensors = Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, $0.tensor) })
     var done: [String: QuantizedWeight] = [:]
+    var adjusted = source
     let driver = SequentialCalibration(model: model, run: run)
     try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
         let prefix = model.architecture.layerPrefix(stage)
         let short = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
         progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount): \(short.joined(separator: ", "))")
         let weights = try parallelMapLargestFirst(count: names.count, cost: { tensors[names[$0]].map(GPTQQuantizer.cost) ?? 0 }) { i in
-            guard let tensor = tensors[names[i]], let layer = statistics.layers[names[i]] else {
+            guard let tensor = tensors[names[i]], var layer = statistics.layers[names[i]] else {
                 throw QZooError(.invalidArgument, "calibration measured no input for this layer", tensor: names[i])
             }
+            if biasCorrection, let mean = layer.mean { layer.hessian = BiasCorrection.covariance(hessian: layer.hessian, mean: mean) }
             return try quantizer.quantizeWeight(name: names[i], tensor, statistics: layer)
         }
         for weight in weights { done[weight.name] = weight }
-        return try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.tensor.dequantize()) })
+        var replacements = try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.tensor.dequantize()) })
+        if biasCorrection {
+            let biases = try correctedBiases(model.architecture.layerLinears(stage), replacements, original: tensors, statistics, in: adjusted)
+            for (name, bias) in biases { (replacements[name], adjusted.tensors[name]) = (bias, bias) }
+        }
+        return replacements
     }
-    return try assembleQuantization(source, jobs.compactMap { done[$0.name] }, ineligible: ineligible)
+    return try assembleQuantization(adjusted, jobs.compactMap { done[$0.name] }, ineligible: ineligible)
+}
+
+/// The corrected bias of every linear in `linears` that was quantized (`quantized`, dense),
+/// keyed by bias name: `b + (W − Ŵ)·μ` with `b` from `checkpoint`.
+private func correctedBiases(_ linears: [LinearLayer], _ quantized: [String: Tensor], original: [String: Tensor],
+                             _ statistics: CalibrationSet, in checkpoint: Checkpoint) throws -> [String: Tensor] {
+    var result: [String: Tensor] = [:]
+    for linear in linears {
+        guard let hat = quantized[linear.name], let weight = original[linear.name], let bias = checkpoint.tensors[linear.biasName],
+              let mean = statistics.layers[linear.name]?.mean else { continue }
+        guard weight.shape == [linear.outFeatures, linear.inFeatures], hat.shape == weight.shape,
+              bias.shape == [linear.outFeatures], mean.count == linear.inFeatures else {
+            throw QZooError(.invalidArgument, "bias correction needs a [\(linear.outFeatures)] bias and [\(linear.outFeatures), \(linear.inFeatures)] "
+                            + "weights; found bias \(bias.shape) and weight \(weight.shape)", tensor: linear.name)
+        }
+        let values = BiasCorrection.corrected(bias: bias.floats(), weight: weight.floats(), quantized: hat.floats(), mean: mean)
+        result[linear.biasName] = try Tensor(shape: bias.shape, floats: values).converted(to: bias.dtype)
+    }
+    return result
 }
 
 extension PipelineState {
     /// A calibrated rounding stage (`gptq`, `ldlq`): the input's calibrated weights quantized
-    /// on the model as quantized up to each weight (`sequential`) or with the calibrate
-    /// stage's fixed statistics, inside the incoherence a `hadamard` stage asked for.
+    /// on the model as quantized up to each weight (`sequential`, then with `biasCorrection` if
+    /// asked) or with the calibrate stage's fixed statistics, inside the incoherence a
+    /// `hadamard` stage asked for.
     static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
-                                   quantizer: some CalibratedQuantizer, sequential: Bool) throws -> PipelineState {
+                                   quantizer: some CalibratedQuantizer, sequential: Bool, biasCorrection: Bool) throws -> PipelineState {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
         guard let incoherence = input.incoherence else {
-            return try input.rounded(checkpoint, with: quantizer, context: context, pass: pass, sequential: sequential)
+            return try input.rounded(checkpoint, with: quantizer, context: context, pass: pass, sequential: sequential, biasCorrection: biasCorrection)
         }
         return try input.rounded(checkpoint, with: IncoherentQuantizer(quantizer, incoherence: incoherence), context: context,
-                                 pass: pass, sequential: sequential)
+                                 pass: pass, sequential: sequential, biasCorrection: biasCorrection)
     }
 
     private func rounded(_ checkpoint: Checkpoint, with quantizer: some CalibratedQuantizer, context: StageContext, pass: String,
-                         sequential: Bool) throws -> PipelineState {
+                         sequential: Bool, biasCorrection: Bool) throws -> PipelineState {
         var state = self
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: pass)
         let selection = try context.selection(calibration: calibration)
         let result: CheckpointQuantization
         if sequential {
             let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
-            result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection)
+            result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection,
+                                              biasCorrection: biasCorrection)
         } else {
             result = try quantizeCalibrated(checkpoint, with: quantizer, statistics: calibration.statistics, selection: selection)
         }

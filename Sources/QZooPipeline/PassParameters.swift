@@ -133,3 +133,16 @@ public struct PassParameters {
         }
     }
 }
+
+extension PassParameters {
+    /// `bias_correction` of a calibrated rounding stage: on by default when `sequential` (the
+    /// mean input it needs is measured then); asking for it without `sequential` is an error,
+    /// since a calibrate stage's statistics do not carry the mean.
+    mutating func biasCorrection(sequential: Bool) throws -> Bool {
+        let value = try bool("bias_correction", default: sequential)
+        guard !value || sequential else {
+            throw error(at: "bias_correction", "bias_correction needs sequential: true (the mean input is measured during sequential calibration)")
+        }
+        return value
+    }
+}

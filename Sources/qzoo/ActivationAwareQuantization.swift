@@ -12,6 +12,8 @@ struct ActivationAwareQuantization {
     let texts: [String]
     let selection: WeightSelection
     let options: RunOptionsGroup
+    /// For `--then gptq`: bias correction in its sequential calibration.
+    let biasCorrection: Bool
 
     /// One forward pass of the float model over the texts, collecting every layer's statistics.
     func calibrate() throws -> CalibrationSet {
@@ -71,7 +73,8 @@ struct ActivationAwareQuantization {
         guard let gptq else { return try quantizeCheckpoint(transformed, with: rtn, selection: effectiveSelection) }
         var scaled = model
         scaled.checkpoint = transformed
-        return try GPTQCalibration(quantizer: gptq, selection: selection, sequential: gptq.parameters.sequential).calibratingOnTheFly(model: scaled, texts: texts, options: options)
+        return try GPTQCalibration(quantizer: gptq, selection: selection, sequential: gptq.parameters.sequential,
+                                   biasCorrection: biasCorrection && gptq.parameters.sequential).calibratingOnTheFly(model: scaled, texts: texts, options: options)
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }

@@ -9,8 +9,10 @@ import QZooQuant
 struct GPTQCalibration {
     let quantizer: any CalibratedQuantizer
     let selection: WeightSelection
-    /// Measure each layer after quantizing the layers before it.
+    /// Measure each linear on the model as quantized up to it.
     let sequential: Bool
+    /// Sequential only: round against the input covariance and correct the biases.
+    let biasCorrection: Bool
 
     /// Fixed Hessians from an imported calibration file (`NAME.hessian`, any architecture).
     func withCalibrationFile(_ path: String, source: Checkpoint) throws -> CheckpointQuantization {
@@ -54,6 +56,7 @@ struct GPTQCalibration {
             return try quantizeCalibrated(model.checkpoint, with: quantizer, statistics: statistics, selection: selection)
         }
         return try quantizeSequentially(model.checkpoint, with: quantizer, model: runnable, run: run, selection: selection,
+                                        biasCorrection: biasCorrection,
                                         progress: Terminal.note)
     }
 

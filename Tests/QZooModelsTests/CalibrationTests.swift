@@ -46,6 +46,8 @@ struct CapturingObserver: LinearInputObserver {
                     let magnitudes = rows.map { abs(Double($0[i])) }
                     #expect(layer.absMax?[i] == Float(magnitudes.max() ?? 0))
                     #expect(abs(Double(layer.absMean?[i] ?? 0) - magnitudes.reduce(0, +) / Double(rows.count)) < 1e-6)
+                    let mean = rows.reduce(0.0) { $0 + Double($1[i]) } / Double(rows.count)
+                    #expect(abs((layer.mean?[i] ?? .nan) - mean) < 1e-12 * max(1, abs(mean)))
                 }
             }
         }
@@ -55,7 +57,8 @@ struct CapturingObserver: LinearInputObserver {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let (set, _) = try calibrate(architecture, checkpoint, [SyntheticBert.batch(lengths: [5, 6])])
         var file = try set.checkpoint()
-        #expect(file.tensors.count == 4 * architecture.linearLayers.count)
+        #expect(file.tensors.count == 5 * architecture.linearLayers.count, "hessian, tokens, act_absmax, act_absmean, act_mean")
+        #expect(file.tensors["encoder.layer.0.output.dense.weight.act_mean"]?.dtype == .f64)
         #expect(file.tensors["encoder.layer.0.output.dense.weight.hessian"]?.shape == [32, 32])
         #expect(file.tensors["encoder.layer.0.output.dense.weight.tokens"]?.dtype == .i64)
         let read = try CalibrationSet(checkpoint: file, layers: architecture.linearLayers)

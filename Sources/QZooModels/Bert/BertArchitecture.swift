@@ -35,7 +35,7 @@ public struct BertArchitecture: Sendable, Equatable {
         (0..<config.layerCount).flatMap { layerLinears($0) }
     }
 
-    func layerLinears(_ index: Int) -> [LinearLayer] {
+    public func layerLinears(_ index: Int) -> [LinearLayer] {
         let base = layerPrefix(index)
         let (h, i) = (config.hiddenSize, config.intermediateSize)
         let shapes: [(String, Int, Int)] = [

@@ -31,9 +31,9 @@ extension BertEncoder {
 }
 
 extension BertEncoder {
-    /// This encoder with some linear weights of layer `index` replaced by `tensors` (keyed by
-    /// weight name, same shapes), converting only those: sequential calibration swaps in each
-    /// site's quantized weights without rebuilding the whole model.
+    /// This encoder with some linear weights or biases of layer `index` replaced by `tensors`
+    /// (keyed by tensor name, same shapes), converting only those: sequential calibration swaps
+    /// in each site's quantized weights (and corrected biases) without rebuilding the model.
     func replacingWeights(_ tensors: [String: Tensor], layer index: Int) throws -> BertEncoder {
         guard (0..<config.layerCount).contains(index) else {
             throw QZooError(.invalidArgument, "layer \(index) is outside the encoder's \(config.layerCount) layers")
@@ -41,22 +41,32 @@ extension BertEncoder {
         let linears = architecture.layerLinears(index)
         var copy = self
         for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
-            guard let position = linears.firstIndex(where: { $0.name == name }) else {
-                throw QZooError(.invalidArgument, "is not a linear weight of encoder layer \(index)", tensor: name)
+            let weight = linears.firstIndex(where: { $0.name == name }), bias = linears.firstIndex(where: { $0.biasName == name })
+            guard let position = weight ?? bias else {
+                throw QZooError(.invalidArgument, "is not a linear weight or bias of encoder layer \(index)", tensor: name)
             }
-            let expected = [linears[position].outFeatures, linears[position].inFeatures]
+            let linear = linears[position]
+            let expected = weight != nil ? [linear.outFeatures, linear.inFeatures] : [linear.outFeatures]
             guard tensor.dtype.isFloatingPoint, tensor.shape == expected else {
                 throw QZooError(.invalidArgument, "replacement is \(tensor.dtype.rawValue) \(tensor.shape); expected a floating-point \(expected)", tensor: name)
             }
-            switch copy.forward {
-            case .float(var model):
-                model.weights.replaceLinear(position, layer: index, values: tensor.floats())
-                copy.forward = .float(model)
-            case .double(var model):
-                model.weights.replaceLinear(position, layer: index, values: tensor.floats().map(Double.init))
-                copy.forward = .double(model)
-            }
+            copy.forward = copy.forward.replacing(position, layer: index, isWeight: weight != nil, values: tensor.floats())
         }
         return copy
+    }
+}
+
+extension BertEncoder.Forward {
+    /// The same model with one linear's weight (or bias) replaced by `values`.
+    func replacing(_ position: Int, layer index: Int, isWeight: Bool, values: [Float]) -> Self {
+        switch self {
+        case .float(var model):
+            if isWeight { model.weights.replaceLinear(position, layer: index, values: values) } else { model.weights.replaceBias(position, layer: index, values: values) }
+            return .float(model)
+        case .double(var model):
+            let wide = values.map(Double.init)
+            if isWeight { model.weights.replaceLinear(position, layer: index, values: wide) } else { model.weights.replaceBias(position, layer: index, values: wide) }
+            return .double(model)
+        }
     }
 }

@@ -106,4 +106,16 @@ extension BertWeights {
         default: layers[index].output.weight = values
         }
     }
+
+    /// Replaces the bias of linear `position` of layer `index` (as `replaceLinear`).
+    mutating func replaceBias(_ position: Int, layer index: Int, values: [T]) {
+        switch position {
+        case 0...2:
+            let offset = position * values.count
+            layers[index].queryKeyValue.bias.replaceSubrange(offset ..< offset + values.count, with: values)
+        case 3: layers[index].attentionOutput.bias = values
+        case 4: layers[index].intermediate.bias = values
+        default: layers[index].output.bias = values
+        }
+    }
 }

@@ -22,12 +22,14 @@ public struct CalibrationAccumulator: LinearInputObserver {
         var width: Int
         var tokens = 0
         var gramUpper: [Double]
+        var sum: [Double]
         var absMax: [Float]
         var absSum: [Double]
 
         init(width: Int, magnitudes: Bool) {
             self.width = width
             gramUpper = [Double](repeating: 0, count: width * width)
+            sum = [Double](repeating: 0, count: width)
             absMax = [Float](repeating: 0, count: magnitudes ? width : 0)
             absSum = [Double](repeating: 0, count: magnitudes ? width : 0)
         }
@@ -48,6 +50,7 @@ public struct CalibrationAccumulator: LinearInputObserver {
         var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: magnitudes)
         let x = UnsafeBufferPointer(rebasing: input[0..<rows * columns])
         try addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
+        Self.addSums(x, rows: rows, columns: columns, into: &sums.sum)
         if magnitudes { Self.addMagnitudes(x, rows: rows, columns: columns, into: &sums) }
         sums.tokens += rows
         groups[group] = sums
@@ -62,6 +65,16 @@ public struct CalibrationAccumulator: LinearInputObserver {
                 for r in 0..<columns {
                     for c in r..<columns { gram[r * columns + c] += Double(batch[r * columns + c]) }
                 }
+            }
+        }
+    }
+
+    /// `sum += Σ x` per channel (the mean input, for bias correction).
+    private static func addSums(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into sum: inout [Double]) {
+        sum.withUnsafeMutableBufferPointer { sum in
+            for r in 0..<rows {
+                let row = UnsafeBufferPointer(rebasing: x[r * columns..<(r + 1) * columns])
+                for c in 0..<columns { sum[c] += Double(row[c]) }
             }
         }
     }
@@ -84,6 +97,7 @@ public struct CalibrationAccumulator: LinearInputObserver {
                 continue
             }
             for i in mine.gramUpper.indices { mine.gramUpper[i] += theirs.gramUpper[i] }
+            for i in mine.sum.indices { mine.sum[i] += theirs.sum[i] }
             for i in mine.absSum.indices { mine.absSum[i] += theirs.absSum[i] }
             for i in mine.absMax.indices { mine.absMax[i] = max(mine.absMax[i], theirs.absMax[i]) }
             mine.tokens += theirs.tokens
@@ -113,6 +127,7 @@ public struct CalibrationAccumulator: LinearInputObserver {
         var hessian = sums.gramUpper.map { $0 * scale }
         hessian.withUnsafeMutableBufferPointer { BLAS.symmetrizeUpper($0, n: n) }
         return LayerCalibration(inFeatures: n, tokens: sums.tokens, hessian: hessian,
-                                absMax: magnitudes ? sums.absMax : nil, absMean: magnitudes ? sums.absSum.map { Float($0 * scale) } : nil)
+                                absMax: magnitudes ? sums.absMax : nil, absMean: magnitudes ? sums.absSum.map { Float($0 * scale) } : nil,
+                                mean: sums.sum.map { $0 * scale })
     }
 }

@@ -2,7 +2,8 @@ import QZooCore
 
 extension CalibrationSet {
     /// The set as tensors: `NAME.hessian` F64 `[in, in]`, `NAME.tokens` I64 `[]`,
-    /// `NAME.act_absmax` and `NAME.act_absmean` F32 `[in]`, plus the metadata.
+    /// `NAME.act_absmax` and `NAME.act_absmean` F32 `[in]`, `NAME.act_mean` F64 `[in]`, plus
+    /// the metadata.
     public func checkpoint() throws -> Checkpoint {
         var checkpoint = Checkpoint(metadata: metadata)
         for name in order {
@@ -12,6 +13,7 @@ extension CalibrationSet {
             try checkpoint.add(key(name, .tokens), try PlainTensor.make(.i64, shape: [], [Int64(layer.tokens)]))
             if let absMax = layer.absMax { try checkpoint.add(key(name, .absMax), try PlainTensor.make(.f32, shape: [n], absMax)) }
             if let absMean = layer.absMean { try checkpoint.add(key(name, .absMean), try PlainTensor.make(.f32, shape: [n], absMean)) }
+            if let mean = layer.mean { try checkpoint.add(key(name, .mean), try PlainTensor.make(.f64, shape: [n], mean)) }
         }
         return checkpoint
     }
@@ -24,7 +26,7 @@ extension CalibrationSet {
         var fields: [String: [Field: Tensor]] = [:]
         for (name, tensor) in checkpoint.tensors {
             guard let (layer, field) = Self.split(name) else {
-                throw QZooError.malformed("is not LAYER.hessian, LAYER.tokens, LAYER.act_absmax or LAYER.act_absmean", tensor: name)
+                throw QZooError.malformed("is not LAYER.hessian, LAYER.tokens, LAYER.act_absmax, LAYER.act_absmean or LAYER.act_mean", tensor: name)
             }
             guard known[layer] != nil else {
                 throw QZooError.malformed("names no linear layer of the model (expected e.g. \(model.first?.name ?? "none"))", tensor: name)
@@ -60,14 +62,15 @@ extension CalibrationSet {
         guard tokens.dtype == .i64, tokens.shape.isEmpty, let count = PlainTensor.int64s(tokens).first, count > 0 else {
             throw QZooError.malformed("must be a positive I64 scalar", tensor: name(.tokens))
         }
-        let vector = { (field: Field) throws -> [Float]? in
+        let vector = { (field: Field) throws -> Tensor? in
             guard let tensor = tensors[field] else { return nil }
             guard tensor.dtype.isFloatingPoint, tensor.shape == [n] else {
                 throw QZooError.malformed("must be a floating-point [\(n)] vector, found \(tensor.dtype.rawValue) \(tensor.shape)", tensor: name(field))
             }
-            return tensor.floats()
+            return tensor
         }
         return LayerCalibration(inFeatures: n, tokens: Int(count), hessian: try PlainTensor.doubles(hessian),
-                                absMax: try vector(.absMax), absMean: try vector(.absMean))
+                                absMax: try vector(.absMax)?.floats(), absMean: try vector(.absMean)?.floats(),
+                                mean: try vector(.mean).map(PlainTensor.doubles))
     }
 }

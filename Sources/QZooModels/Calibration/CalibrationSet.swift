@@ -11,13 +11,17 @@ public struct LayerCalibration: Sendable, Equatable {
     public var absMax: [Float]?
     /// Per input channel mean |x|; nil when an imported file does not provide it.
     public var absMean: [Float]?
+    /// Per input channel mean x (signed): what bias correction multiplies the weight error by;
+    /// nil when not measured (imported files).
+    public var mean: [Double]?
 
-    public init(inFeatures: Int, tokens: Int, hessian: [Double], absMax: [Float]?, absMean: [Float]?) {
+    public init(inFeatures: Int, tokens: Int, hessian: [Double], absMax: [Float]?, absMean: [Float]?, mean: [Double]? = nil) {
         self.inFeatures = inFeatures
         self.tokens = tokens
         self.hessian = hessian
         self.absMax = absMax
         self.absMean = absMean
+        self.mean = mean
     }
 }
 
@@ -40,5 +44,6 @@ public struct CalibrationSet: Sendable {
         case hessian, tokens
         case absMax = "act_absmax"
         case absMean = "act_absmean"
+        case mean = "act_mean"
     }
 }

@@ -8,14 +8,16 @@ import QZooQuant
 /// is GPTQ without act-order: per-row asymmetric scales, as QuIP rounds). After a `hadamard`
 /// stage every weight is rounded inside its randomized Hadamard rotation — QuIP# is
 /// `hadamard` + `ldlq` with a lattice codebook. Each linear measured on the model as quantized up
-/// to it (`sequential`, the default), or with the calibrate stage's fixed Hessians.
+/// to it (`sequential`, the default, with `bias_correction` as in `gptq`), or with the calibrate
+/// stage's fixed Hessians.
 public struct LDLQPass: Pass {
     public static let name = "ldlq"
-    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential"
+    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential, bias_correction"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let rounding: any CalibratedQuantizer
     let sequential: Bool
+    let biasCorrection: Bool
 
     public init(parameters: inout PassParameters) throws {
         let codebook = try parameters.string("codebook", default: LatticeCodebook.e8p.rawValue) { name in
@@ -23,6 +25,7 @@ public struct LDLQPass: Pass {
                 ? nil : "'\(name)' is not one of \((LatticeCodebook.allCases.map(\.rawValue) + ["grid"]).joined(separator: ", "))"
         } ?? LatticeCodebook.e8p.rawValue
         sequential = try parameters.bool("sequential", default: true)
+        biasCorrection = try parameters.biasCorrection(sequential: sequential)
         if let lattice = LatticeCodebook(rawValue: codebook) {
             let defaults = QuIPSharpParameters(codebook: lattice)
             rounding = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(
@@ -37,6 +40,7 @@ public struct LDLQPass: Pass {
     }
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
-        try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: rounding, sequential: sequential)
+        try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: rounding, sequential: sequential,
+                                             biasCorrection: biasCorrection)
     }
 }

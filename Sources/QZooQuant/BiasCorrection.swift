@@ -1,0 +1,30 @@
+/// Bias correction of a quantized linear layer (Nagel et al. 2019, "Data-Free Quantization",
+/// §4.2, with the mean measured on calibration data): the rounding error `ΔW = W − Ŵ` shifts
+/// the layer's mean output by `ΔW·μ` (μ the mean input), which the bias can take back exactly.
+///
+/// With that shift removed, what is left of the output error is `tr(ΔW Σ ΔWᵀ)` with the input
+/// covariance `Σ = XᵀX/n − μμᵀ`, so the rounding should minimise that rather than
+/// `tr(ΔW H ΔWᵀ)` (which also counts the mean shift the bias will remove). Both steps together
+/// are what sequential GPTQ and QuIP# do by default in qzoo; the reference implementations
+/// do neither (their biases stay as trained).
+public enum BiasCorrection {
+    /// `H − μμᵀ` for the row-major `n × n` second moment `hessian` and mean `mean` (n values).
+    public static func covariance(hessian: [Double], mean: [Double]) -> [Double] {
+        let n = mean.count
+        var result = hessian
+        for r in 0..<n {
+            for c in 0..<n { result[r * n + c] -= mean[r] * mean[c] }
+        }
+        return result
+    }
+
+    /// `bias + (W − Ŵ)·μ` for row-major `[bias.count × mean.count]` weights.
+    public static func corrected(bias: [Float], weight: [Float], quantized: [Float], mean: [Double]) -> [Float] {
+        let n = mean.count
+        return bias.indices.map { r in
+            var shift = 0.0
+            for c in 0..<n { shift += Double(weight[r * n + c] - quantized[r * n + c]) * mean[c] }
+            return Float(Double(bias[r]) + shift)
+        }
+    }
+}
