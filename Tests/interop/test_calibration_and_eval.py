@@ -3,7 +3,7 @@ end to end.
 
 Hessian check: for every linear layer, H from the calibration file must equal XᵀX/n computed
 from the inputs that bert_reference.py records (float64), within float32 forward rounding;
-act_absmax / act_absmean / tokens likewise. Function test: a model evaluated against itself
+act_absmax / act_absmean / act_mean / tokens likewise. Function test: a model evaluated against itself
 scores exactly 1; against its bfloat16 rounding (qzoo convert --dtype bf16) and against
 RTN 8-bit (qzoo quantize, a .qpack dequantized on load) it scores below 1, identically in two
 runs.
@@ -41,6 +41,7 @@ def test_calibration_matches_reference_activations(model_dir, tmp_path):
         assert np.abs(h - expected).max() <= 1e-4 * np.abs(expected).max(), name
         assert np.allclose(calibration[name + ".act_absmax"], np.abs(x).max(axis=0), rtol=1e-4, atol=1e-5), name
         assert np.allclose(calibration[name + ".act_absmean"], np.abs(x).mean(axis=0), rtol=1e-4, atol=1e-5), name
+        assert np.allclose(calibration[name + ".act_mean"], x.mean(axis=0), rtol=1e-4, atol=1e-5), name
 
 
 def eval_json(*args):

@@ -68,13 +68,15 @@ def test_hessian_equals_gram_matrix_of_reference_inputs(synthetic, tmp_path):
     model, record = BertReference(directory), {}
     for sequence in ids:
         model.hidden_states(sequence, record)
-    assert len(record) == 12 and len(calibration) == 48
+    assert len(record) == 12 and len(calibration) == 60  # hessian, tokens, act_absmax, act_absmean, act_mean
     for name, chunks in record.items():
         x = np.concatenate(chunks)
         assert int(calibration[name + ".tokens"]) == len(x) == sum(len(s) for s in ids)
         expected = x.T @ x / len(x)
         assert np.abs(calibration[name + ".hessian"] - expected).max() <= 1e-5 * np.abs(expected).max(), name
         assert np.allclose(calibration[name + ".act_absmean"], np.abs(x).mean(axis=0), rtol=1e-5, atol=1e-6), name
+        assert calibration[name + ".act_mean"].dtype == np.float64
+        assert np.allclose(calibration[name + ".act_mean"], x.mean(axis=0), rtol=1e-5, atol=1e-6), name
 
 
 def documented_model_hash(path):
