@@ -52,8 +52,8 @@ public struct BertEncoder: Sendable {
     }
 
     /// The embedding layer's output for `batch`, `[batch.tokenCount, hiddenSize]`: the input of
-    /// layer 0. With `layer(_:_:_:observer:profile:)` it runs the model one layer at a time, so
-    /// sequential calibration keeps each layer's inputs instead of recomputing the layers before.
+    /// layer 0. With `observe`/`apply` (BertEncoder+Sites) it runs the model one site at a time,
+    /// so sequential calibration keeps each site's inputs instead of recomputing the layers before.
     public func embeddings(_ batch: TokenBatch) throws -> [Float] {
         switch forward {
         case .float(let model):
@@ -62,24 +62,6 @@ public struct BertEncoder: Sendable {
         case .double(let model):
             try model.check(batch)
             return model.embed(batch).map(Float.init)
-        }
-    }
-
-    /// Encoder layer `index` applied to `hidden` (`[batch.tokenCount, hiddenSize]`, the previous
-    /// layer's output), with the observer seeing the layer's linear inputs.
-    public func layer<O: LinearInputObserver>(_ index: Int, _ hidden: [Float], _ batch: TokenBatch, observer: inout O,
-                                              profile: inout ForwardProfile) throws -> [Float] {
-        guard (0..<config.layerCount).contains(index), hidden.count == batch.tokenCount * config.hiddenSize else {
-            throw QZooError(.invalidArgument, "layer \(index) of \(config.layerCount) needs \(batch.tokenCount)×\(config.hiddenSize) inputs, got \(hidden.count)")
-        }
-        switch forward {
-        case .float(let model):
-            return try model.layer(index, hidden, batch, observe: { try observer.report($0, group: $1, input: $2, rows: $3, columns: $4) }, profile: &profile)
-        case .double(let model):
-            return try model.layer(index, hidden.map(Double.init), batch, observe: { stage, group, input, rows, columns in
-                let narrowed = input.map(Float.init)
-                try narrowed.withUnsafeBufferPointer { try observer.report(stage, group: group, input: $0, rows: rows, columns: columns) }
-            }, profile: &profile).map(Float.init)
         }
     }
 

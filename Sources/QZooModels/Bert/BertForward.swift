@@ -78,7 +78,7 @@ struct BertForward<T: BLASScalar>: Sendable {
     func observe(_ site: LayerSite, layer index: Int, _ state: LayerActivations<T>, observe: Observe) throws {
         let (input, columns) = state.input(of: site, config: config)
         try input.withUnsafeBufferPointer { x in
-            try prepared(weights.layers[index].inputs[site.rawValue], index * 4 + site.rawValue, x,
+            try prepared(weights.layers[index].inputs[site.rawValue], index * LayerSite.allCases.count + site.rawValue, x,
                          rows: x.count / columns, columns: columns, observe: observe) { _ in }
         }
     }
@@ -92,8 +92,12 @@ struct BertForward<T: BLASScalar>: Sendable {
         let (rows, h) = (batch.tokenCount, config.hiddenSize)
         let weights = self.weights.layers[index]
         let epsilon = T(config.layerNormEpsilon)
-        let group = index * 4 + site.rawValue
+        let group = index * LayerSite.allCases.count + site.rawValue
         let (source, columns) = state.input(of: site, config: config)
+        guard source.count == rows * columns else {
+            throw QZooError(.invalidArgument, "layer \(index) site \(site) has \(source.count) input values for \(rows) tokens of width \(columns); "
+                            + "sites must be applied in order")
+        }
         var result = [T](repeating: 0, count: rows * site.outputWidth(config))
         try source.withUnsafeBufferPointer { x in
             try prepared(weights.inputs[site.rawValue], group, x, rows: rows, columns: columns, observe: observe) { input in

@@ -43,12 +43,11 @@ public struct SequentialCalibration: Sendable {
         let batches = try tokenBatches()
         var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
         var states = try batches.map { LayerActivations(input: try encoder.embeddings($0)) }
-        let layerCount = architecture.config.layerCount
-        let lastLayer = architecture.scaleGroups.indices.last(where: { !targets.isDisjoint(with: architecture.scaleGroups[$0].consumers) })
-            .map { $0 / LayerSite.allCases.count } ?? -1
-        for index in 0..<lastLayer + 1 {
+        let (layerCount, siteCount) = (architecture.config.layerCount, LayerSite.allCases.count)
+        let lastTarget = architecture.scaleGroups.lastIndex { !targets.isDisjoint(with: $0.consumers) }
+        for index in 0..<(lastTarget.map { $0 / siteCount + 1 } ?? 0) {
             for site in LayerSite.allCases {
-                let names = architecture.scaleGroups[index * LayerSite.allCases.count + site.rawValue].consumers.filter(targets.contains)
+                let names = architecture.scaleGroups[index * siteCount + site.rawValue].consumers.filter(targets.contains)
                 if !names.isEmpty {
                     let statistics = try measure(encoder, site, layer: index, states)
                     encoder = try encoder.replacingWeights(try quantize(index, layerCount, names, statistics), layer: index)
