@@ -14,7 +14,7 @@ import QZooTestSupport
 
     /// Site by site, the statistics must be those of a full forward pass of the model with every
     /// earlier site's weights already replaced (the attention output sees the quantized q, k, v),
-    /// up to the float64 summation order of the two batch lanes.
+    /// up to the order of the float32 sums (two batch lanes, added at the end).
     @Test func eachSiteSeesAFullForwardOfThePartlyQuantizedModel() throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let model = RunnableBert(architecture: architecture, tokenizer: try tokenizer())
@@ -31,7 +31,7 @@ import QZooTestSupport
                 let mine = try #require(statistics.layers[name]), theirs = try #require(reference.layers[name])
                 #expect(mine.tokens == theirs.tokens)
                 let scale = theirs.hessian.map(abs).max() ?? 0
-                #expect(zip(mine.hessian, theirs.hessian).allSatisfy { abs($0 - $1) <= 1e-12 * scale }, "\(name)")
+                #expect(zip(mine.hessian, theirs.hessian).allSatisfy { abs($0 - $1) <= 1e-6 * scale }, "\(name)")
             }
             var replacements: [String: Tensor] = [:]
             for name in names {

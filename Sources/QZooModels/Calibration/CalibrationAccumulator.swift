@@ -2,33 +2,33 @@ import QZooCore
 import QZooMath
 
 /// Accumulates the statistics of every scale group's input during forward passes: the Gram
-/// matrix `XᵀX` (upper triangle, float64), optionally per-channel max |x| and sum |x|, and the
-/// token count. Linear layers that share an input share one accumulation.
+/// matrix `XᵀX` (upper triangle), the sum of `x`, optionally per-channel max |x| and sum |x|,
+/// and the token count. Linear layers that share an input share one accumulation.
 ///
-/// Each observed batch's `XᵀX` is one float32 syrk (half the time of float64 and no widened
-/// copy of the batch) added into the float64 sums, so rounding stays per batch (relative
-/// ~1e-6 over a batch's tokens) and never builds up over the whole calibration set. A group's
-/// sums are allocated when it is first observed: sequential calibration measures one site at
-/// a time, and a full set of sums is >100 MB for MiniLM.
+/// The Gram matrix is summed in float32 by one syrk per observed batch straight into the
+/// running sum (half the time of float64, no widened copy of the batch, no pass over the sum
+/// per batch) and widened to float64 in `result`: the relative rounding, ~1e-6 over a
+/// calibration set, is far below what the float32 rounding loops that consume it resolve. A
+/// group's sums are allocated when it is first observed: sequential calibration measures one
+/// site at a time.
 public struct CalibrationAccumulator: LinearInputObserver {
     public let architecture: BertArchitecture
     /// Whether max |x| and mean |x| per channel are kept (AWQ and SmoothQuant read them;
     /// Hessian-based rounding does not).
     public let magnitudes: Bool
     private(set) var groups: [Int: GroupSums] = [:]
-    private var scratch: [Float] = []
 
     struct GroupSums {
         var width: Int
         var tokens = 0
-        var gramUpper: [Double]
+        var gramUpper: [Float]
         var sum: [Double]
         var absMax: [Float]
         var absSum: [Double]
 
         init(width: Int, magnitudes: Bool) {
             self.width = width
-            gramUpper = [Double](repeating: 0, count: width * width)
+            gramUpper = [Float](repeating: 0, count: width * width)
             sum = [Double](repeating: 0, count: width)
             absMax = [Float](repeating: 0, count: magnitudes ? width : 0)
             absSum = [Double](repeating: 0, count: magnitudes ? width : 0)
@@ -49,23 +49,17 @@ public struct CalibrationAccumulator: LinearInputObserver {
         guard rows > 0 else { return }
         var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: magnitudes)
         let x = UnsafeBufferPointer(rebasing: input[0..<rows * columns])
-        try addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
+        try Self.addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
         Self.addSums(x, rows: rows, columns: columns, into: &sums.sum)
         if magnitudes { Self.addMagnitudes(x, rows: rows, columns: columns, into: &sums) }
         sums.tokens += rows
         groups[group] = sums
     }
 
-    /// `gram += xᵀx` on the upper triangle: a float32 syrk of the batch, widened into the sums.
-    private mutating func addGram(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into gram: inout [Double]) throws {
-        if scratch.count < columns * columns { scratch = [Float](repeating: 0, count: columns * columns) }
-        try scratch.withUnsafeMutableBufferPointer { batch in
-            try BLAS.syrkTransposedUpper(n: columns, k: rows, a: x, lda: columns, beta: 0, c: batch)
-            gram.withUnsafeMutableBufferPointer { gram in
-                for r in 0..<columns {
-                    for c in r..<columns { gram[r * columns + c] += Double(batch[r * columns + c]) }
-                }
-            }
+    /// `gram += xᵀx` on the upper triangle (float32 syrk into the running sum).
+    private static func addGram(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into gram: inout [Float]) throws {
+        try gram.withUnsafeMutableBufferPointer { gram in
+            try BLAS.syrkTransposedUpper(n: columns, k: rows, a: x, lda: columns, beta: 1, c: gram)
         }
     }
 
@@ -124,7 +118,7 @@ public struct CalibrationAccumulator: LinearInputObserver {
     static func finish(_ sums: GroupSums, magnitudes: Bool) -> LayerCalibration {
         let n = sums.width
         let scale = sums.tokens > 0 ? 1 / Double(sums.tokens) : 0
-        var hessian = sums.gramUpper.map { $0 * scale }
+        var hessian = sums.gramUpper.map { Double($0) * scale }
         hessian.withUnsafeMutableBufferPointer { BLAS.symmetrizeUpper($0, n: n) }
         return LayerCalibration(inFeatures: n, tokens: sums.tokens, hessian: hessian,
                                 absMax: magnitudes ? sums.absMax : nil, absMean: magnitudes ? sums.absSum.map { Float($0 * scale) } : nil,
