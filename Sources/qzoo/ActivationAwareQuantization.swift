@@ -74,7 +74,7 @@ struct ActivationAwareQuantization {
         var scaled = model
         scaled.checkpoint = transformed
         return try GPTQCalibration(quantizer: gptq, selection: selection, sequential: gptq.parameters.sequential,
-                                   biasCorrection: biasCorrection && gptq.parameters.sequential).calibratingOnTheFly(model: scaled, texts: texts, options: options)
+                                   biasCorrection: biasCorrection).calibratingOnTheFly(model: scaled, texts: texts, options: options)
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }

@@ -11,7 +11,8 @@ struct GPTQCalibration {
     let selection: WeightSelection
     /// Measure each linear on the model as quantized up to it.
     let sequential: Bool
-    /// Sequential only: round against the input covariance and correct the biases.
+    /// Round against the input covariance and correct the biases (sequential calibration only:
+    /// fixed statistics carry no mean input).
     let biasCorrection: Bool
 
     /// Fixed Hessians from an imported calibration file (`NAME.hessian`, any architecture).

@@ -329,11 +329,11 @@ extension Quantize {
                                               selection: selection())
             case .gptq:
                 gptq = GPTQCalibration(quantizer: try GPTQQuantizer(parameters: gptqParameters()), selection: try selection(),
-                                       sequential: sequential, biasCorrection: biasCorrection && sequential)
+                                       sequential: sequential, biasCorrection: biasCorrection)
             case .quipsharp:
                 let rounding = try QuIPSharpQuantizer(parameters: try quipSharpParameters())
                 gptq = GPTQCalibration(quantizer: IncoherentQuantizer(rounding, incoherence: HadamardIncoherence(seed: seed)),
-                                       selection: try selection(), sequential: sequential, biasCorrection: biasCorrection && sequential)
+                                       selection: try selection(), sequential: sequential, biasCorrection: biasCorrection)
             }
             if let calibration {
                 let (source, _) = try CheckpointIO.read(path: input, options: readOptions.options)

@@ -61,11 +61,10 @@ extension BertEncoder.Forward {
     func replacing(_ position: Int, layer index: Int, isWeight: Bool, values: [Float]) -> Self {
         switch self {
         case .float(var model):
-            if isWeight { model.weights.replaceLinear(position, layer: index, values: values) } else { model.weights.replaceBias(position, layer: index, values: values) }
+            model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values)
             return .float(model)
         case .double(var model):
-            let wide = values.map(Double.init)
-            if isWeight { model.weights.replaceLinear(position, layer: index, values: wide) } else { model.weights.replaceBias(position, layer: index, values: wide) }
+            model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values.map(Double.init))
             return .double(model)
         }
     }

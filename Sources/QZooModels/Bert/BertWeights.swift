@@ -93,29 +93,17 @@ struct BertWeights<T: BLASScalar>: Sendable {
 }
 
 extension BertWeights {
-    /// Replaces linear `position` of layer `index` (0…5 in `BertArchitecture.layerLinears`
-    /// order) with `values`, row-major `[out, in]` of the shape the checkpoint had; query, key
-    /// and value are their thirds of the stacked matrix.
-    mutating func replaceLinear(_ position: Int, layer index: Int, values: [T]) {
+    /// Replaces `field` (`\.weight`, row-major `[out, in]`, or `\.bias`) of linear `position`
+    /// of layer `index` (0…5 in `BertArchitecture.layerLinears` order) with `values` of the
+    /// checkpoint's shape; query, key and value are their thirds of the stacked matrix.
+    mutating func replace(_ field: WritableKeyPath<Dense, [T]>, ofLinear position: Int, layer index: Int, values: [T]) {
         switch position {
         case 0...2:
             let offset = position * values.count
-            layers[index].queryKeyValue.weight.replaceSubrange(offset ..< offset + values.count, with: values)
-        case 3: layers[index].attentionOutput.weight = values
-        case 4: layers[index].intermediate.weight = values
-        default: layers[index].output.weight = values
-        }
-    }
-
-    /// Replaces the bias of linear `position` of layer `index` (as `replaceLinear`).
-    mutating func replaceBias(_ position: Int, layer index: Int, values: [T]) {
-        switch position {
-        case 0...2:
-            let offset = position * values.count
-            layers[index].queryKeyValue.bias.replaceSubrange(offset ..< offset + values.count, with: values)
-        case 3: layers[index].attentionOutput.bias = values
-        case 4: layers[index].intermediate.bias = values
-        default: layers[index].output.bias = values
+            layers[index].queryKeyValue[keyPath: field].replaceSubrange(offset ..< offset + values.count, with: values)
+        case 3: layers[index].attentionOutput[keyPath: field] = values
+        case 4: layers[index].intermediate[keyPath: field] = values
+        default: layers[index].output[keyPath: field] = values
         }
     }
 }

@@ -16,6 +16,8 @@ public struct CalibrationAccumulator: LinearInputObserver {
     /// Whether max |x| and mean |x| per channel are kept (AWQ and SmoothQuant read them;
     /// Hessian-based rounding does not).
     public let magnitudes: Bool
+    /// Each scale group's input width (`architecture.scaleGroups` builds its names per call).
+    private let widths: [Int]
     private(set) var groups: [Int: GroupSums] = [:]
 
     struct GroupSums {
@@ -38,13 +40,13 @@ public struct CalibrationAccumulator: LinearInputObserver {
     public init(architecture: BertArchitecture, magnitudes: Bool = true) {
         self.architecture = architecture
         self.magnitudes = magnitudes
+        widths = architecture.scaleGroups.map(\.inFeatures)
     }
 
     public mutating func observe(group: Int, input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws {
-        let groupList = architecture.scaleGroups
-        guard groupList.indices.contains(group), groupList[group].inFeatures == columns, input.count >= rows * columns else {
+        guard widths.indices.contains(group), widths[group] == columns, input.count >= rows * columns else {
             throw QZooError(.invalidArgument, "calibration input for group \(group) is \(rows)×\(columns); the model expects width "
-                            + "\(groupList.indices.contains(group) ? groupList[group].inFeatures : 0)")
+                            + "\(widths.indices.contains(group) ? widths[group] : 0)")
         }
         guard rows > 0 else { return }
         var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: magnitudes)
