@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
@@ -57,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "qzoo",
             dependencies: [
-                "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels", "QZooPipeline",
+                "QZooCore", "QZooQuant", "QZooFormats", "QZooMath", "QZooModels", "QZooPipeline", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: cpuFlags),

@@ -9,6 +9,10 @@ void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
 void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
 void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_len);
+void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, const int *lda, float *b, const int *ldb,
+             int *info, size_t uplo_len);
+void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b, const int *ldb,
+             int *info, size_t uplo_len);
 void strtri_(const char *uplo, const char *diag, const int *n, float *a, const int *lda, int *info,
              size_t uplo_len, size_t diag_len);
 void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info,

@@ -7,6 +7,9 @@ public protocol LAPACKScalar: BLASScalar {
     static func rawLowerCholesky(_ a: UnsafeMutablePointer<Self>, n: Int32) -> Int32
     /// Column-major lower-triangular inverse in place; returns LAPACK's `info`.
     static func rawLowerTriangularInverse(_ a: UnsafeMutablePointer<Self>, n: Int32) -> Int32
+    /// Solves `A X = B` in place of the column-major `n × count` B, given A's lower Cholesky
+    /// factor; returns LAPACK's `info`.
+    static func rawCholeskySolve(_ factor: UnsafePointer<Self>, n: Int32, _ b: UnsafeMutablePointer<Self>, count: Int32) -> Int32
 }
 
 extension Float: LAPACKScalar {
@@ -20,6 +23,11 @@ extension Float: LAPACKScalar {
         strtri_("L", "N", &size, a, &size, &info, 1, 1)
         return info
     }
+    public static func rawCholeskySolve(_ factor: UnsafePointer<Float>, n: Int32, _ b: UnsafeMutablePointer<Float>, count: Int32) -> Int32 {
+        var info: Int32 = 0, size = n, columns = count
+        spotrs_("L", &size, &columns, factor, &size, b, &size, &info, 1)
+        return info
+    }
 }
 
 extension Double: LAPACKScalar {
@@ -31,6 +39,11 @@ extension Double: LAPACKScalar {
     public static func rawLowerTriangularInverse(_ a: UnsafeMutablePointer<Double>, n: Int32) -> Int32 {
         var info: Int32 = 0, size = n
         dtrtri_("L", "N", &size, a, &size, &info, 1, 1)
+        return info
+    }
+    public static func rawCholeskySolve(_ factor: UnsafePointer<Double>, n: Int32, _ b: UnsafeMutablePointer<Double>, count: Int32) -> Int32 {
+        var info: Int32 = 0, size = n, columns = count
+        dpotrs_("L", &size, &columns, factor, &size, b, &size, &info, 1)
         return info
     }
 }
@@ -56,5 +69,20 @@ public enum LAPACK {
             throw QZooError(.invalidArgument, "invertLowerTriangle needs an \(n)×\(n) matrix, got \(matrix.count) elements")
         }
         return T.rawLowerTriangularInverse(base, n: try BLAS.int32(n)) == 0
+    }
+
+    /// Solves `A X = B` for the symmetric positive definite `n×n` A whose lower Cholesky factor
+    /// `lowerCholesky` left in `factor`, overwriting the column-major `n × count` B with X. For
+    /// a row-major `count × n` matrix Z that is `Z·A⁻¹` in place (A is symmetric).
+    public static func choleskySolve<T: LAPACKScalar>(factor: UnsafeBufferPointer<T>, n: Int, _ b: UnsafeMutableBufferPointer<T>,
+                                                      count: Int) throws {
+        guard n > 0, count >= 0, let size = CheckedMath.multiply(n, n), factor.count == size,
+              let values = CheckedMath.multiply(n, count), b.count == values else {
+            throw QZooError(.invalidArgument, "choleskySolve needs an \(n)×\(n) factor and \(n)×\(count) right-hand sides, got "
+                            + "\(factor.count) and \(b.count) elements")
+        }
+        guard count > 0, let factorBase = factor.baseAddress, let base = b.baseAddress else { return }
+        let info = T.rawCholeskySolve(factorBase, n: try BLAS.int32(n), base, count: try BLAS.int32(count))
+        guard info == 0 else { throw QZooError(.invalidArgument, "choleskySolve: LAPACK reported argument \(-info) invalid") }
     }
 }

@@ -35,33 +35,54 @@ public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some Calibr
     return try assembleQuantization(source, weights, ineligible: ineligible)
 }
 
+/// What sequential calibration does beyond measuring each linear on the model as quantized up to
+/// it. Both are on by default and need `sequential` (fixed statistics carry neither the mean
+/// input nor the float model's input).
+public struct SequentialCorrections: Sendable, Equatable {
+    /// Round each weight against its input covariance and let its bias absorb the mean output
+    /// shift (`BiasCorrection`).
+    public var biasCorrection: Bool
+    /// Fit each weight to reproduce the float model's output from the quantized model's input
+    /// (`AsymmetricCalibration`).
+    public var asymmetric: Bool
+
+    public init(biasCorrection: Bool = true, asymmetric: Bool = true) {
+        self.biasCorrection = biasCorrection
+        self.asymmetric = asymmetric
+    }
+
+    /// What the reference implementations do: neither.
+    public static let none = SequentialCorrections(biasCorrection: false, asymmetric: false)
+}
+
 /// Quantizes the encoder site by site, each linear measured on the model as quantized up to it
-/// (`SequentialCalibration`); `progress` gets a line per site. With `biasCorrection` each
-/// weight is rounded against its input covariance and its bias then absorbs the mean output
-/// shift (`BiasCorrection`), so later sites already see the corrected layer.
+/// (`SequentialCalibration`); `progress` gets a line per site. `corrections` say whether each
+/// weight is rounded against its input covariance with its bias then absorbing the mean output
+/// shift (so later sites already see the corrected layer), and whether it is fitted to the
+/// float model's output.
 public func quantizeSequentially(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, model: RunnableBert,
-                                 run: CalibrationRun, selection: WeightSelection, biasCorrection: Bool,
+                                 run: CalibrationRun, selection: WeightSelection, corrections: SequentialCorrections,
                                  progress: (String) -> Void = { _ in }) throws -> CheckpointQuantization {
     let (jobs, ineligible) = selectWeights(source, selection: selection)
     let tensors = Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, $0.tensor) })
     var done: [String: QuantizedWeight] = [:]
     var adjusted = source
-    let driver = SequentialCalibration(model: model, run: run)
+    let driver = SequentialCalibration(model: model, run: run, asymmetric: corrections.asymmetric)
     try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
         let prefix = model.architecture.layerPrefix(stage)
         let short = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
         progress("\(quantizer.methodName): layer \(stage + 1)/\(stageCount): \(short.joined(separator: ", "))")
         let weights = try parallelMapLargestFirst(count: names.count, cost: { tensors[names[$0]].map(GPTQQuantizer.cost) ?? 0 }) { i in
-            guard let tensor = tensors[names[i]], var layer = statistics.layers[names[i]] else {
+            guard let tensor = tensors[names[i]], let layer = statistics.layers[names[i]] else {
                 throw QZooError(.invalidArgument, "calibration measured no input for this layer", tensor: names[i])
             }
-            if biasCorrection, let mean = layer.mean { layer.hessian = BiasCorrection.covariance(hessian: layer.hessian, mean: mean) }
-            return try quantizer.quantizeWeight(name: names[i], tensor, statistics: layer)
+            return try quantizeSiteWeight(names[i], tensor, layer, with: quantizer, corrections: corrections)
         }
         for weight in weights { done[weight.name] = weight }
         var replacements = try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.tensor.dequantize()) })
-        if biasCorrection {
-            let biases = try correctedBiases(model.architecture.layerLinears(stage), replacements, original: tensors, statistics, in: adjusted)
+        if corrections.biasCorrection {
+            let biases = try correctedBiases(model.architecture.layerLinears(stage), replacements, original: tensors, statistics,
+                                             asymmetric: corrections.asymmetric, in: adjusted)
             for (name, bias) in biases { (replacements[name], adjusted.tensors[name]) = (bias, bias) }
         }
         return replacements
@@ -69,20 +90,51 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
     return try assembleQuantization(adjusted, jobs.compactMap { done[$0.name] }, ineligible: ineligible)
 }
 
+/// One weight of a sequential site: rounded against the centred moments with bias correction,
+/// and aimed at the float model's output (`AsymmetricCalibration.target`) when asymmetric. The
+/// report's error is against the weight as trained, whatever the rounding aimed at.
+private func quantizeSiteWeight(_ name: String, _ tensor: Tensor, _ statistics: LayerCalibration,
+                                with quantizer: some CalibratedQuantizer, corrections: SequentialCorrections) throws -> QuantizedWeight {
+    var layer = statistics
+    if corrections.biasCorrection, let mean = layer.mean {
+        layer.hessian = BiasCorrection.covariance(hessian: layer.hessian, mean: mean)
+        if let reference = layer.reference {
+            layer.reference?.cross = AsymmetricCalibration.centred(cross: reference.cross, referenceMean: reference.mean, mean: mean)
+        }
+    }
+    guard corrections.asymmetric, let reference = layer.reference else {
+        return try quantizer.quantizeWeight(name: name, tensor, statistics: layer)
+    }
+    do {
+        let (rows, columns) = try tensor.weightMatrixShape()
+        let target = try AsymmetricCalibration.target(weight: tensor.floats(), rows: rows, columns: columns,
+                                                      hessian: layer.hessian, cross: reference.cross)
+        var result = try quantizer.quantizeWeight(name: name, try Tensor(shape: tensor.shape, floats: target), statistics: layer)
+        result.tensor.sourceDType = tensor.dtype
+        result.report = try TensorQuantizationReport(name: name, original: tensor, quantized: result.tensor,
+                                                     calibrated: result.report.calibrated)
+        return result
+    } catch let error as QZooError {
+        throw error.inTensor(name)
+    }
+}
+
 /// The corrected bias of every linear in `linears` that was quantized (`quantized`, dense),
-/// keyed by bias name: `b + (W − Ŵ)·μ` with `b` from `checkpoint`.
+/// keyed by bias name: `b + (W − Ŵ)·μ` with `b` from `checkpoint`, or `b + W·μ_float − Ŵ·μ`
+/// when `asymmetric`.
 private func correctedBiases(_ linears: [LinearLayer], _ quantized: [String: Tensor], original: [String: Tensor],
-                             _ statistics: CalibrationSet, in checkpoint: Checkpoint) throws -> [String: Tensor] {
+                             _ statistics: CalibrationSet, asymmetric: Bool, in checkpoint: Checkpoint) throws -> [String: Tensor] {
     var result: [String: Tensor] = [:]
     for linear in linears {
         guard let hat = quantized[linear.name], let weight = original[linear.name], let bias = checkpoint.tensors[linear.biasName],
-              let mean = statistics.layers[linear.name]?.mean else { continue }
+              let layer = statistics.layers[linear.name], let mean = layer.mean else { continue }
         guard weight.shape == [linear.outFeatures, linear.inFeatures], hat.shape == weight.shape,
               bias.shape == [linear.outFeatures], mean.count == linear.inFeatures else {
             throw QZooError(.invalidArgument, "bias correction needs a [\(linear.outFeatures)] bias and [\(linear.outFeatures), \(linear.inFeatures)] "
                             + "weights; found bias \(bias.shape) and weight \(weight.shape)", tensor: linear.name)
         }
-        let values = BiasCorrection.corrected(bias: bias.floats(), weight: weight.floats(), quantized: hat.floats(), mean: mean)
+        let values = BiasCorrection.corrected(bias: bias.floats(), weight: weight.floats(), quantized: hat.floats(), mean: mean,
+                                              referenceMean: asymmetric ? layer.reference?.mean : nil)
         result[linear.biasName] = try Tensor(shape: bias.shape, floats: values).converted(to: bias.dtype)
     }
     return result
@@ -90,21 +142,22 @@ private func correctedBiases(_ linears: [LinearLayer], _ quantized: [String: Ten
 
 extension PipelineState {
     /// A calibrated rounding stage (`gptq`, `ldlq`): the input's calibrated weights quantized
-    /// on the model as quantized up to each weight (`sequential`, then with `biasCorrection` if
-    /// asked) or with the calibrate stage's fixed statistics, inside the incoherence a
+    /// on the model as quantized up to each weight (`sequential`, then with the `corrections`
+    /// asked for) or with the calibrate stage's fixed statistics, inside the incoherence a
     /// `hadamard` stage asked for.
     static func calibratedRounding(_ inputs: [PipelineState], context: StageContext, pass: String,
-                                   quantizer: some CalibratedQuantizer, sequential: Bool, biasCorrection: Bool) throws -> PipelineState {
+                                   quantizer: some CalibratedQuantizer, sequential: Bool,
+                                   corrections: SequentialCorrections) throws -> PipelineState {
         let (input, checkpoint) = try PipelineState.checkpoint(of: inputs, stage: context.stageID)
         guard let incoherence = input.incoherence else {
-            return try input.rounded(checkpoint, with: quantizer, context: context, pass: pass, sequential: sequential, biasCorrection: biasCorrection)
+            return try input.rounded(checkpoint, with: quantizer, context: context, pass: pass, sequential: sequential, corrections: corrections)
         }
         return try input.rounded(checkpoint, with: IncoherentQuantizer(quantizer, incoherence: incoherence), context: context,
-                                 pass: pass, sequential: sequential, biasCorrection: biasCorrection)
+                                 pass: pass, sequential: sequential, corrections: corrections)
     }
 
     private func rounded(_ checkpoint: Checkpoint, with quantizer: some CalibratedQuantizer, context: StageContext, pass: String,
-                         sequential: Bool, biasCorrection: Bool) throws -> PipelineState {
+                         sequential: Bool, corrections: SequentialCorrections) throws -> PipelineState {
         var state = self
         let calibration = try PipelineCalibration.required(state, stage: context.stageID, pass: pass)
         let selection = try context.selection(calibration: calibration)
@@ -112,7 +165,7 @@ extension PipelineState {
         if sequential {
             let (model, dense) = try RunnableBert.of(state, checkpoint: checkpoint, stage: context.stageID)
             result = try quantizeSequentially(dense, with: quantizer, model: model, run: calibration.run, selection: selection,
-                                              biasCorrection: biasCorrection)
+                                              corrections: corrections)
         } else {
             result = try quantizeCalibrated(checkpoint, with: quantizer, statistics: calibration.statistics, selection: selection)
         }

@@ -135,14 +135,19 @@ public struct PassParameters {
 }
 
 extension PassParameters {
-    /// `bias_correction` of a calibrated rounding stage: on by default when `sequential` (the
-    /// mean input it needs is measured then); asking for it without `sequential` is an error,
-    /// since a calibrate stage's statistics do not carry the mean.
-    mutating func biasCorrection(sequential: Bool) throws -> Bool {
-        let value = try bool("bias_correction", default: sequential)
-        guard !value || sequential else {
+    /// `bias_correction` and `asymmetric` of a calibrated rounding stage: on by default when
+    /// `sequential` (what they need is measured then); asking for either without `sequential`
+    /// is an error, since a calibrate stage's statistics carry neither the mean input nor the
+    /// float model's input.
+    mutating func sequentialCorrections(sequential: Bool) throws -> SequentialCorrections {
+        let corrections = SequentialCorrections(biasCorrection: try bool("bias_correction", default: sequential),
+                                                asymmetric: try bool("asymmetric", default: sequential))
+        guard !corrections.biasCorrection || sequential else {
             throw error(at: "bias_correction", "bias_correction needs sequential: true (the mean input is measured during sequential calibration)")
         }
-        return value
+        guard !corrections.asymmetric || sequential else {
+            throw error(at: "asymmetric", "asymmetric needs sequential: true (the float model's input is measured during sequential calibration)")
+        }
+        return corrections
     }
 }

@@ -18,12 +18,16 @@ public enum BiasCorrection {
         return result
     }
 
-    /// `bias + (W − Ŵ)·μ` for row-major `[bias.count × mean.count]` weights.
-    public static func corrected(bias: [Float], weight: [Float], quantized: [Float], mean: [Double]) -> [Float] {
+    /// `bias + (W − Ŵ)·μ` for row-major `[bias.count × mean.count]` weights; with
+    /// `referenceMean` (asymmetric calibration: the float model's mean input) `bias + W·μ_float −
+    /// Ŵ·μ`, so the layer's mean output on the quantized model's input matches the float model's.
+    public static func corrected(bias: [Float], weight: [Float], quantized: [Float], mean: [Double],
+                                 referenceMean: [Double]? = nil) -> [Float] {
         let n = mean.count
+        let floatMean = referenceMean ?? mean
         return bias.indices.map { r in
             var shift = 0.0
-            for c in 0..<n { shift += Double(weight[r * n + c] - quantized[r * n + c]) * mean[c] }
+            for c in 0..<n { shift += Double(weight[r * n + c] - quantized[r * n + c]) * mean[c] + Double(weight[r * n + c]) * (floatMean[c] - mean[c]) }
             return Float(Double(bias[r]) + shift)
         }
     }

@@ -12,8 +12,8 @@ struct ActivationAwareQuantization {
     let texts: [String]
     let selection: WeightSelection
     let options: RunOptionsGroup
-    /// For `--then gptq`: bias correction in its sequential calibration.
-    let biasCorrection: Bool
+    /// For `--then gptq`: the corrections of its sequential calibration.
+    let corrections: SequentialCorrections
 
     /// One forward pass of the float model over the texts, collecting every layer's statistics.
     func calibrate() throws -> CalibrationSet {
@@ -74,7 +74,7 @@ struct ActivationAwareQuantization {
         var scaled = model
         scaled.checkpoint = transformed
         return try GPTQCalibration(quantizer: gptq, selection: selection, sequential: gptq.parameters.sequential,
-                                   biasCorrection: biasCorrection).calibratingOnTheFly(model: scaled, texts: texts, options: options)
+                                   corrections: corrections).calibratingOnTheFly(model: scaled, texts: texts, options: options)
     }
 
     static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }

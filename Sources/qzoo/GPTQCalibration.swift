@@ -11,9 +11,9 @@ struct GPTQCalibration {
     let selection: WeightSelection
     /// Measure each linear on the model as quantized up to it.
     let sequential: Bool
-    /// Round against the input covariance and correct the biases (sequential calibration only:
-    /// fixed statistics carry no mean input).
-    let biasCorrection: Bool
+    /// Bias correction and asymmetric calibration (sequential calibration only: fixed statistics
+    /// carry neither the mean input nor the float model's input).
+    let corrections: SequentialCorrections
 
     /// Fixed Hessians from an imported calibration file (`NAME.hessian`, any architecture).
     func withCalibrationFile(_ path: String, source: Checkpoint) throws -> CheckpointQuantization {
@@ -57,7 +57,7 @@ struct GPTQCalibration {
             return try quantizeCalibrated(model.checkpoint, with: quantizer, statistics: statistics, selection: selection)
         }
         return try quantizeSequentially(model.checkpoint, with: quantizer, model: runnable, run: run, selection: selection,
-                                        biasCorrection: biasCorrection,
+                                        corrections: corrections,
                                         progress: Terminal.note)
     }
 

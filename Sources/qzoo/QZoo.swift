@@ -22,6 +22,7 @@ struct QZoo: ParsableCommand {
 @main
 enum Main {
     static func main() {
+        AllocatorTuning.keepFreedMemory()
         do {
             var command = try QZoo.parseAsRoot()
             try command.run()

@@ -64,6 +64,63 @@ import QZooTestSupport
         #expect(calls == [[target]])
     }
 
+    /// Asymmetric: every site also carries the float model's input on the same tokens. Its mean is
+    /// the float model's (whatever was replaced before), and until a weight is replaced the
+    /// cross moment is the site's own Gram matrix; after coarse replacements it is not.
+    @Test func asymmetricSitesCarryTheFloatModelsInput() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let model = RunnableBert(architecture: architecture, tokenizer: try tokenizer())
+        let run = CalibrationRun(texts: ["a cab fed", "hide the jade bead", "be", "ache bid gag cede"], maxLength: 8, batchSize: 2)
+        let float = try model.calibrate(checkpoint, on: run)
+        var sites = 0
+        try SequentialCalibration(model: model, run: run, asymmetric: true).run(checkpoint, targets: Set(architecture.linearLayers.map(\.name))) { _, _, names, statistics in
+            for name in names {
+                let layer = try #require(statistics.layers[name]), reference = try #require(layer.reference)
+                let floatMean = try #require(float.layers[name]?.mean)
+                #expect(zip(reference.mean, floatMean).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(name)")
+                let scale = layer.hessian.map(abs).max() ?? 0
+                let gap = zip(reference.cross, layer.hessian).map { abs($0 - $1) }.max() ?? 0
+                #expect(sites == 0 ? gap <= 1e-6 * scale : gap > 1e-4 * scale, "\(name): cross moment vs Gram \(gap)")
+            }
+            sites += 1
+            return try Dictionary(uniqueKeysWithValues: names.map { name in
+                let tensor = try #require(checkpoint.tensors[name])
+                return (name, try Tensor(shape: tensor.shape, floats: tensor.floats().map { ($0 * 4).rounded() / 4 }))
+            })
+        }
+        #expect(sites == architecture.scaleGroups.count)
+    }
+
+    /// Batches summed in separate moments and merged give `X_floatᵀ X / n` and the float mean.
+    @Test func crossMomentSumsTheProductOfBothInputs() throws {
+        var random = SplitMix64(seed: 5)
+        let width = 3
+        let batches = [4, 2, 5].map { rows in
+            ((0..<rows * width).map { _ in Float(random.unit() - 0.5) }, (0..<rows * width).map { _ in Float(random.unit() + 0.5) }, rows)
+        }
+        var (first, second) = (CrossMoment(width: width), CrossMoment(width: width))
+        for (index, (reference, input, rows)) in batches.enumerated() {
+            try reference.withUnsafeBufferPointer { r in
+                try input.withUnsafeBufferPointer { x in
+                    if index == 1 { try second.add(reference: r, input: x, rows: rows) } else { try first.add(reference: r, input: x, rows: rows) }
+                }
+            }
+        }
+        first.add(second)
+        let (cross, mean) = first.result()
+        let references = batches.flatMap(\.0), inputs = batches.flatMap(\.1), tokens = 11
+        for i in 0..<width * width {
+            let direct = (0..<tokens).reduce(0.0) { $0 + Double(references[$1 * width + i / width]) * Double(inputs[$1 * width + i % width]) }
+            #expect(abs(cross[i] - direct / Double(tokens)) < 1e-6)
+        }
+        for c in 0..<width {
+            #expect(abs(mean[c] - (0..<tokens).reduce(0.0) { $0 + Double(references[$1 * width + c]) } / Double(tokens)) < 1e-12)
+        }
+        #expect(throws: QZooError.self) {
+            try [Float](repeating: 0, count: 6).withUnsafeBufferPointer { try first.add(reference: $0, input: $0, rows: 3) }
+        }
+    }
+
     @Test func targetsOutsideTheEncoderAreRefusedByName() throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let driver = SequentialCalibration(model: RunnableBert(architecture: architecture, tokenizer: try tokenizer()),

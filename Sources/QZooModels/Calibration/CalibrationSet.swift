@@ -14,13 +14,33 @@ public struct LayerCalibration: Sendable, Equatable {
     /// Per input channel mean x (signed): what bias correction multiplies the weight error by;
     /// nil when not measured (imported files).
     public var mean: [Double]?
+    /// The same tokens' input in the float model: `X_floatᵀ X / n` (float model's channels as
+    /// rows) and its mean. Only asymmetric sequential calibration measures them; files never
+    /// carry them.
+    public var reference: ReferenceInput?
 
-    public init(inFeatures: Int, tokens: Int, hessian: [Double], absMax: [Float]?, absMean: [Float]?, mean: [Double]? = nil) {
+    public init(inFeatures: Int, tokens: Int, hessian: [Double], absMax: [Float]?, absMean: [Float]?, mean: [Double]? = nil,
+                reference: ReferenceInput? = nil) {
         self.inFeatures = inFeatures
         self.tokens = tokens
         self.hessian = hessian
         self.absMax = absMax
         self.absMean = absMean
+        self.mean = mean
+        self.reference = reference
+    }
+}
+
+/// A linear layer's input in the float model, measured beside its input in the quantized model
+/// (`LayerCalibration.reference`).
+public struct ReferenceInput: Sendable, Equatable {
+    /// `X_floatᵀ X / n`, `[inFeatures × inFeatures]` row-major, float model's channels as rows.
+    public var cross: [Double]
+    /// Per input channel mean of the float model's input.
+    public var mean: [Double]
+
+    public init(cross: [Double], mean: [Double]) {
+        self.cross = cross
         self.mean = mean
     }
 }

@@ -16,17 +16,31 @@ import QZooMath
 /// single-threaded BLAS and its own statistics, summed in lane order: both cores stay busy in
 /// the element-wise steps too, and the result does not depend on how many cores there are.
 ///
+/// With `asymmetric` the float model runs beside the quantized one, and each site's statistics
+/// also carry the float model's input on the same tokens (`ReferenceInput`), so the weights can
+/// be fitted to reproduce the float model's output rather than the quantized model's own
+/// (`AsymmetricCalibration`).
+///
 /// The driver only orders the work. A method supplies `quantize`, which receives one site's
 /// weight names with their statistics and returns what those weights become in the model
 /// (their dequantized values).
 public struct SequentialCalibration: Sendable {
     public var model: RunnableBert
     public var run: CalibrationRun
+    /// Also measure each site's input in the float model (`LayerCalibration.reference`).
+    public var asymmetric: Bool
     static let laneCount = 2
 
-    public init(model: RunnableBert, run: CalibrationRun) {
+    public init(model: RunnableBert, run: CalibrationRun, asymmetric: Bool = false) {
         self.model = model
         self.run = run
+        self.asymmetric = asymmetric
+    }
+
+    /// The float model and its activations, run beside the quantized one (asymmetric only).
+    private struct FloatStream {
+        let encoder: BertEncoder
+        var states: [LayerActivations<Float>]
     }
 
     /// Runs every encoder layer that holds one of `targets` (weight names) on `checkpoint`
@@ -43,16 +57,22 @@ public struct SequentialCalibration: Sendable {
         let batches = try tokenBatches()
         var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
         var states = try batches.map { LayerActivations(input: try encoder.embeddings($0)) }
+        var float = asymmetric ? FloatStream(encoder: encoder, states: states) : nil
         let (layerCount, siteCount) = (architecture.config.layerCount, LayerSite.allCases.count)
         let lastTarget = architecture.scaleGroups.lastIndex { !targets.isDisjoint(with: $0.consumers) }
         for index in 0..<(lastTarget.map { $0 / siteCount + 1 } ?? 0) {
             for site in LayerSite.allCases {
                 let names = architecture.scaleGroups[index * siteCount + site.rawValue].consumers.filter(targets.contains)
                 if !names.isEmpty {
-                    let statistics = try measure(encoder, site, layer: index, states)
+                    let statistics = try measure(encoder, site, layer: index, states, float: float)
                     encoder = try encoder.replacingWeights(try quantize(index, layerCount, names, statistics), layer: index)
                 }
                 try apply(encoder, site, layer: index, &states, batches)
+                if var stream = float {
+                    float = nil
+                    try apply(stream.encoder, site, layer: index, &stream.states, batches)
+                    float = stream
+                }
             }
         }
     }
@@ -69,17 +89,55 @@ public struct SequentialCalibration: Sendable {
         }
     }
 
-    /// The statistics of `site`'s input over every batch (Hessians only).
+    /// The statistics of `site`'s input over every batch (Hessians only), with the float
+    /// model's input beside them when `float` is given.
     private func measure(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int,
-                         _ states: [LayerActivations<Float>]) throws -> CalibrationSet {
+                         _ states: [LayerActivations<Float>], float: FloatStream?) throws -> CalibrationSet {
+        let group = index * LayerSite.allCases.count + site.rawValue
+        let width = model.architecture.scaleGroups[group].inFeatures
         let lanes = try inLanes(count: states.count) { batches in
             var accumulator = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
-            for b in batches { try encoder.observe(site, layer: index, states[b], observer: &accumulator) }
-            return accumulator
+            var cross = CrossMoment(width: width)
+            for b in batches {
+                if let float {
+                    try measurePair(encoder, float, site, layer: index, group: group, states[b], float.states[b], &accumulator, &cross)
+                } else {
+                    try encoder.observe(site, layer: index, states[b], observer: &accumulator)
+                }
+            }
+            return (accumulator, cross)
         }
-        var total = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
-        for lane in lanes { total.add(lane) }
-        return total.result()
+        var (total, cross) = (CalibrationAccumulator(architecture: model.architecture, magnitudes: false), CrossMoment(width: width))
+        for (accumulator, moment) in lanes {
+            total.add(accumulator)
+            cross.add(moment)
+        }
+        var statistics = total.result()
+        if float != nil {
+            let (product, mean) = cross.result()
+            for name in model.architecture.scaleGroups[group].consumers {
+                statistics.layers[name]?.reference = ReferenceInput(cross: product, mean: mean)
+            }
+        }
+        return statistics
+    }
+
+    /// One batch of `site` in both models: the quantized model's input into `accumulator`, and
+    /// its cross moment with the float model's input into `cross`.
+    private func measurePair(_ encoder: BertEncoder, _ float: FloatStream, _ site: LayerSite, layer index: Int, group: Int,
+                             _ state: LayerActivations<Float>, _ floatState: LayerActivations<Float>,
+                             _ accumulator: inout CalibrationAccumulator, _ cross: inout CrossMoment) throws {
+        var (mine, theirs) = (InputCapture(), InputCapture())
+        try encoder.observe(site, layer: index, state, observer: &mine)
+        try float.encoder.observe(site, layer: index, floatState, observer: &theirs)
+        guard let input = mine.inputs[group], let reference = theirs.inputs[group] else {
+            throw QZooError(.invalidArgument, "site \(site) of layer \(index) showed no input for scale group \(group)")
+        }
+        let rows = input.count / cross.width
+        try input.withUnsafeBufferPointer { x in
+            try accumulator.observe(group: group, input: x, rows: rows, columns: cross.width)
+            try reference.withUnsafeBufferPointer { try cross.add(reference: $0, input: x, rows: rows) }
+        }
     }
 
     /// `site` applied to every batch with the encoder's current weights.

@@ -5,16 +5,17 @@ import QZooQuant
 /// GPTQ rounding of the calibrated linear weights (or the `targets`) against the Hessians of a
 /// `calibrate` stage before it: each linear measured on the model as quantized up to it
 /// (`sequential`, the default; with `bias_correction`, also the default, each weight is rounded
-/// against its input covariance and its bias absorbs the mean output shift), or with the
+/// against its input covariance and its bias absorbs the mean output shift; with `asymmetric`,
+/// also the default, each weight is fitted to the float model's output), or with the
 /// calibrate stage's fixed Hessians. Weights without statistics (BERT's pooler) stay dense
 /// unless `targets` names them, which is then an error.
 public struct GPTQPass: Pass {
     public static let name = "gptq"
-    public static let summary = "GPTQ Hessian-aware rounding after a calibrate stage (bits, group_size, sym, act_order, static_groups, damp, block_size, sequential, bias_correction)"
+    public static let summary = "GPTQ Hessian-aware rounding after a calibrate stage (bits, group_size, sym, act_order, static_groups, damp, block_size, sequential, bias_correction, asymmetric)"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let quantizer: GPTQQuantizer
-    let biasCorrection: Bool
+    let corrections: SequentialCorrections
 
     public init(parameters: inout PassParameters) throws {
         let defaults = GPTQParameters(bits: 4)
@@ -31,11 +32,11 @@ public struct GPTQPass: Pass {
             throw parameters.error(at: "sym", "a symmetric 1-bit grid has only the levels −scale and 0; set sym: false")
         }
         quantizer = try GPTQQuantizer(parameters: settings)
-        biasCorrection = try parameters.biasCorrection(sequential: settings.sequential)
+        corrections = try parameters.sequentialCorrections(sequential: settings.sequential)
     }
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: quantizer,
-                                             sequential: quantizer.parameters.sequential, biasCorrection: biasCorrection)
+                                             sequential: quantizer.parameters.sequential, corrections: corrections)
     }
 }

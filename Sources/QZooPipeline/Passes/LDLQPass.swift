@@ -8,16 +8,16 @@ import QZooQuant
 /// is GPTQ without act-order: per-row asymmetric scales, as QuIP rounds). After a `hadamard`
 /// stage every weight is rounded inside its randomized Hadamard rotation — QuIP# is
 /// `hadamard` + `ldlq` with a lattice codebook. Each linear measured on the model as quantized up
-/// to it (`sequential`, the default, with `bias_correction` as in `gptq`), or with the calibrate
+/// to it (`sequential`, the default, with `bias_correction` and `asymmetric` as in `gptq`), or with the calibrate
 /// stage's fixed Hessians.
 public struct LDLQPass: Pass {
     public static let name = "ldlq"
-    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential, bias_correction"
+    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential, bias_correction, asymmetric"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let rounding: any CalibratedQuantizer
     let sequential: Bool
-    let biasCorrection: Bool
+    let corrections: SequentialCorrections
 
     public init(parameters: inout PassParameters) throws {
         let codebook = try parameters.string("codebook", default: LatticeCodebook.e8p.rawValue) { name in
@@ -25,7 +25,7 @@ public struct LDLQPass: Pass {
                 ? nil : "'\(name)' is not one of \((LatticeCodebook.allCases.map(\.rawValue) + ["grid"]).joined(separator: ", "))"
         } ?? LatticeCodebook.e8p.rawValue
         sequential = try parameters.bool("sequential", default: true)
-        biasCorrection = try parameters.biasCorrection(sequential: sequential)
+        corrections = try parameters.sequentialCorrections(sequential: sequential)
         if let lattice = LatticeCodebook(rawValue: codebook) {
             let defaults = QuIPSharpParameters(codebook: lattice)
             rounding = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(
@@ -41,6 +41,6 @@ public struct LDLQPass: Pass {
 
     public func apply(_ inputs: [PipelineState], context: StageContext) throws -> PipelineState {
         try PipelineState.calibratedRounding(inputs, context: context, pass: Self.name, quantizer: rounding, sequential: sequential,
-                                             biasCorrection: biasCorrection)
+                                             corrections: corrections)
     }
 }
