@@ -44,9 +44,9 @@ struct Quantize: ParsableCommand {
             asymmetrically (--no-asymmetric: as the reference): the float model runs beside the \
             quantized one, and each weight is fitted to reproduce the float layer's output on the \
             float model's input from the quantized model's input, so a layer also takes back what \
-            the layers before it lost (GPTAQ's objective; +0.026 mean cosine on MiniLM at 2 bits, \
-            +0.018 for GPTQ at 3 bits; costs a second forward pass and a cross product per \
-            site). Options as in the reference \
+            the layers before it lost (GPTAQ's objective; on MiniLM +0.02 held-out mean cosine for \
+            2-bit QuIP#, +0.012 for 3-bit GPTQ; it about doubles the time, for a second forward \
+            pass and a cross product per site). Options as in the reference \
             implementation: --act-order (columns in order of decreasing H diagonal), \
             --static-groups (group scales fitted before any update, so act-order needs no stored \
             permutation), --damp (λ = damp · mean diag H, retried at 10× and 100× if H does not \

@@ -97,23 +97,25 @@ public struct SequentialCalibration: Sendable {
         let width = model.architecture.scaleGroups[group].inFeatures
         let lanes = try inLanes(count: states.count) { batches in
             var accumulator = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+            guard let float else {
+                for b in batches { try encoder.observe(site, layer: index, states[b], observer: &accumulator) }
+                return (accumulator, nil as CrossMoment?)
+            }
             var cross = CrossMoment(width: width)
             for b in batches {
-                if let float {
-                    try measurePair(encoder, float, site, layer: index, group: group, states[b], float.states[b], &accumulator, &cross)
-                } else {
-                    try encoder.observe(site, layer: index, states[b], observer: &accumulator)
-                }
+                try measurePair(encoder, float, site, layer: index, group: group, states[b], float.states[b], &accumulator, &cross)
             }
             return (accumulator, cross)
         }
-        var (total, cross) = (CalibrationAccumulator(architecture: model.architecture, magnitudes: false), CrossMoment(width: width))
+        var total = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+        var cross: CrossMoment?
         for (accumulator, moment) in lanes {
             total.add(accumulator)
-            cross.add(moment)
+            guard let moment else { continue }
+            if cross == nil { cross = moment } else { cross?.add(moment) }
         }
         var statistics = total.result()
-        if float != nil {
+        if let cross {
             let (product, mean) = cross.result()
             for name in model.architecture.scaleGroups[group].consumers {
                 statistics.layers[name]?.reference = ReferenceInput(cross: product, mean: mean)
