@@ -50,9 +50,6 @@ public struct SequentialCorrections: Sendable, Equatable {
         self.biasCorrection = biasCorrection
         self.asymmetric = asymmetric
     }
-
-    /// What the reference implementations do: neither.
-    public static let none = SequentialCorrections(biasCorrection: false, asymmetric: false)
 }
 
 /// Quantizes the encoder site by site, each linear measured on the model as quantized up to it

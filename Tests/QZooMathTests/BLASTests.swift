@@ -67,4 +67,28 @@ import QZooCore
         let expected = naive(x, x, m: n, n: n, k: rows, transA: true, transB: false).map { 2 * $0 }
         #expect(zip(gram, expected).allSatisfy { abs($0 - $1) < 1e-12 })
     }
+
+    /// `choleskySolve` after `lowerCholesky`: A·X = B for every right-hand side (row-major Z·A⁻¹
+    /// in the layout the weight targets use), and mismatched sizes are refused.
+    @Test func choleskySolveSolvesEveryRightHandSide() throws {
+        let a: [Double] = [4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2]
+        let b: [Double] = [1, 2, 3, -1, 0.5, 4]
+        var factor = a, x = b
+        #expect(try factor.withUnsafeMutableBufferPointer { try LAPACK.lowerCholesky($0, n: 3) })
+        try factor.withUnsafeBufferPointer { l in
+            try x.withUnsafeMutableBufferPointer { try LAPACK.choleskySolve(factor: l, n: 3, $0, count: 2) }
+        }
+        for column in 0..<2 {
+            for row in 0..<3 {
+                let product = (0..<3).reduce(0.0) { $0 + a[row * 3 + $1] * x[column * 3 + $1] }
+                #expect(abs(product - b[column * 3 + row]) < 1e-12)
+            }
+        }
+        #expect(throws: QZooError.self) {
+            var short = [Double](repeating: 1, count: 5)
+            try factor.withUnsafeBufferPointer { l in
+                try short.withUnsafeMutableBufferPointer { try LAPACK.choleskySolve(factor: l, n: 3, $0, count: 2) }
+            }
+        }
+    }
 }
