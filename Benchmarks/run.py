@@ -93,7 +93,7 @@ def quipsharp_benchmark(bench_table=""):
     of quip-sharp (Tests/interop/quipsharp_reference.py, same sentences, same site-by-site
     calibration order) in the same run, wall clock and CPU time (the machine may be shared),
     and each model's mean cosine on the two held-out sets. qzoo runs twice: as the reference
-    does (--no-asymmetric: each weight fitted to the quantized model's own output; qzoo's bias
+    does (--no-asymmetric-calibration: each weight fitted to the quantized model's own output; qzoo's bias
     correction costs nothing measurable) and as by default (asymmetric calibration: the float
     model runs beside the quantized one, about twice the work)."""
     qzoo = os.environ["QZOO_BIN"]
@@ -102,7 +102,7 @@ def quipsharp_benchmark(bench_table=""):
     command = [qzoo, "quantize", str(MODEL.parent), "--method", "quipsharp", "--bits", "2", "--exclude", "pooler"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        same, same_cpu = timed_command(command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric"])
+        same, same_cpu = timed_command(command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric-calibration"])
         ours, ours_cpu = timed_command(command[:3] + [str(tmp / "w2.qpack")] + command[3:])
         reference, reference_cpu = timed_command([sys.executable, str(interop / "quipsharp_reference.py"), str(MODEL.parent),
                                                   str(tmp / "numpy-w2.safetensors"), "--bits", "2"], cwd=interop)
@@ -112,7 +112,7 @@ def quipsharp_benchmark(bench_table=""):
     rate = next((line.split()[-1] for line in bench_table.splitlines() if line.startswith("e8p_encoder")), "n/a")
     print(f"QuIP# 2-bit, 36 MiniLM linears, sequential calibration (1024 sentences), 10 tune passes "
           f"(load average {os.getloadavg()[0]:.1f}; held-out mean cosine, Python docs / WordNet; E8P encoder {rate} vectors/s):")
-    print(f"  qzoo quantize --no-asymmetric (the reference's objective) {same:.1f} s wall, {same_cpu:.1f} s CPU, cosine {cosines[0]}")
+    print(f"  qzoo quantize --no-asymmetric-calibration (the reference's objective) {same:.1f} s wall, {same_cpu:.1f} s CPU, cosine {cosines[0]}")
     print(f"  qzoo quantize (default, asymmetric) {ours:.1f} s wall, {ours_cpu:.1f} s CPU, cosine {cosines[1]}")
     print(f"  numpy transcription of quip-sharp {reference:.1f} s wall, {reference_cpu:.1f} s CPU, cosine {cosines[2]}")
     print(f"  speed ratio (numpy time / qzoo time): same objective {reference / same:.1f}x wall, {reference_cpu / same_cpu:.1f}x CPU; "

@@ -135,18 +135,18 @@ public struct PassParameters {
 }
 
 extension PassParameters {
-    /// `bias_correction` and `asymmetric` of a calibrated rounding stage: on by default when
+    /// `bias_correction` and `asymmetric_calibration` of a calibrated rounding stage: on by default when
     /// `sequential` (what they need is measured then); asking for either without `sequential`
     /// is an error, since a calibrate stage's statistics carry neither the mean input nor the
     /// float model's input.
     mutating func sequentialCorrections(sequential: Bool) throws -> SequentialCorrections {
         let corrections = SequentialCorrections(biasCorrection: try bool("bias_correction", default: sequential),
-                                                asymmetric: try bool("asymmetric", default: sequential))
+                                                asymmetric: try bool("asymmetric_calibration", default: sequential))
         guard !corrections.biasCorrection || sequential else {
             throw error(at: "bias_correction", "bias_correction needs sequential: true (the mean input is measured during sequential calibration)")
         }
         guard !corrections.asymmetric || sequential else {
-            throw error(at: "asymmetric", "asymmetric needs sequential: true (the float model's input is measured during sequential calibration)")
+            throw error(at: "asymmetric_calibration", "asymmetric_calibration needs sequential: true (the float model's input is measured during sequential calibration)")
         }
         return corrections
     }

@@ -41,7 +41,7 @@ struct Quantize: ParsableCommand {
             weight is rounded against its input covariance and its bias absorbs the mean output \
             shift (W − Ŵ)·mean(x), which the mean of the rounding error would otherwise add to \
             every token (+0.003 mean cosine on MiniLM at 2 bits). And it calibrates \
-            asymmetrically (--no-asymmetric: as the reference): the float model runs beside the \
+            asymmetrically (--no-asymmetric-calibration: as the reference): the float model runs beside the \
             quantized one, and each weight is fitted to reproduce the float layer's output on the \
             float model's input from the quantized model's input, so a layer also takes back what \
             the layers before it lost (GPTAQ's objective; on MiniLM +0.02 held-out mean cosine for \
@@ -181,9 +181,9 @@ struct Quantize: ParsableCommand {
     var biasCorrection = true
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
-        "GPTQ/QuIP# with sequential calibration: fit each weight to the float model's output, not the quantized model's own (asymmetric calibration).",
+        "GPTQ/QuIP# with sequential calibration: fit each weight to the float model's output, not the quantized model's own (unrelated to --sym: this is about the calibration objective).",
         discussion: "Runs the float model beside the quantized one. Not available with --calibration or --no-sequential."))
-    var asymmetric = true
+    var asymmetricCalibration = true
 
     @Option(help: ArgumentHelp("GPTQ: precision of the factorisation and error feedback, f32 (the reference's) or f64.", valueName: "precision"))
     var gptqPrecision: GPTQPrecision = .float32
@@ -322,7 +322,7 @@ struct Quantize: ParsableCommand {
 extension Quantize {
     /// What sequential calibration corrects, as the flags ask.
     var corrections: SequentialCorrections {
-        SequentialCorrections(biasCorrection: biasCorrection, asymmetric: asymmetric)
+        SequentialCorrections(biasCorrection: biasCorrection, asymmetric: asymmetricCalibration)
     }
 
     /// The input, quantized by the chosen method.

@@ -6,7 +6,7 @@ import QZooModels
 import QZooPipeline
 import QZooQuant
 
-/// Asymmetric calibration in sequential calibrated rounding (`gptq`; `ldlq` shares the code path).
+/// Asymmetric calibration (`asymmetric_calibration`) in sequential calibrated rounding (`gptq`; `ldlq` shares the code path).
 @Suite struct AsymmetricCalibrationPassTests {
     static func pipeline(data: String) -> String {
         """
@@ -15,7 +15,7 @@ import QZooQuant
           - {id: load, pass: load}
           - {id: calibrate, pass: calibrate, needs: [load], with: {data: "\(data)", max_length: 16, batch: 8}}
           - {id: on, pass: gptq, needs: [calibrate], with: {bits: 2, group_size: 8}}
-          - {id: off, pass: gptq, needs: [calibrate], with: {bits: 2, group_size: 8, asymmetric: false}}
+          - {id: off, pass: gptq, needs: [calibrate], with: {bits: 2, group_size: 8, asymmetric_calibration: false}}
           - {id: on-out, pass: export, needs: [on], with: {format: qpack}}
           - {id: off-out, pass: export, needs: [off], with: {format: qpack}}
         """
@@ -45,12 +45,12 @@ import QZooQuant
         let root = try TemporaryDirectory()
         let model = try TinyBert.model(in: root.path)
         let yaml = Self.pipeline(data: try TinyBert.text(in: root.path))
-            .edited("asymmetric: false}", with: "asymmetric: true, bias_correction: false, sequential: false}")
+            .edited("asymmetric_calibration: false}", with: "asymmetric_calibration: true, bias_correction: false, sequential: false}")
         do {
             _ = try Fixtures.run(yaml, model: model, root: root.path)
             Issue.record("asymmetric without sequential calibration was accepted")
         } catch let error as QZooError {
-            #expect(error.message.contains("stage 'off': asymmetric needs sequential: true"), "\(error.message)")
+            #expect(error.message.contains("stage 'off': asymmetric_calibration needs sequential: true"), "\(error.message)")
         }
     }
 

@@ -5,13 +5,13 @@ import QZooQuant
 /// GPTQ rounding of the calibrated linear weights (or the `targets`) against the Hessians of a
 /// `calibrate` stage before it: each linear measured on the model as quantized up to it
 /// (`sequential`, the default; with `bias_correction`, also the default, each weight is rounded
-/// against its input covariance and its bias absorbs the mean output shift; with `asymmetric`,
+/// against its input covariance and its bias absorbs the mean output shift; with `asymmetric_calibration`,
 /// also the default, each weight is fitted to the float model's output), or with the
 /// calibrate stage's fixed Hessians. Weights without statistics (BERT's pooler) stay dense
 /// unless `targets` names them, which is then an error.
 public struct GPTQPass: Pass {
     public static let name = "gptq"
-    public static let summary = "GPTQ Hessian-aware rounding after a calibrate stage (bits, group_size, sym, act_order, static_groups, damp, block_size, sequential, bias_correction, asymmetric)"
+    public static let summary = "GPTQ Hessian-aware rounding after a calibrate stage (bits, group_size, sym, act_order, static_groups, damp, block_size, sequential, bias_correction, asymmetric_calibration)"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let quantizer: GPTQQuantizer

@@ -8,11 +8,11 @@ import QZooQuant
 /// is GPTQ without act-order: per-row asymmetric scales, as QuIP rounds). After a `hadamard`
 /// stage every weight is rounded inside its randomized Hadamard rotation — QuIP# is
 /// `hadamard` + `ldlq` with a lattice codebook. Each linear measured on the model as quantized up
-/// to it (`sequential`, the default, with `bias_correction` and `asymmetric` as in `gptq`), or with the calibrate
+/// to it (`sequential`, the default, with `bias_correction` and `asymmetric_calibration` as in `gptq`), or with the calibrate
 /// stage's fixed Hessians.
 public struct LDLQPass: Pass {
     public static let name = "ldlq"
-    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential, bias_correction, asymmetric"
+    public static let summary = "LDLQ rounding after a calibrate stage (and usually a hadamard stage) onto a codebook: e8p | e8p-rvq3 | e8p-rvq4 (rho, tune_passes) or grid (bits); damp, sequential, bias_correction, asymmetric_calibration"
     public static let signature = PassSignature(inputs: 1...1, consumes: .checkpoint, produces: .checkpoint, usesTargets: true)
 
     let rounding: any CalibratedQuantizer
