@@ -107,9 +107,7 @@ private func quantizeSiteWeight(_ name: String, _ tensor: Tensor, _ statistics: 
         let target = try AsymmetricCalibration.target(weight: tensor.floats(), rows: rows, columns: columns,
                                                       hessian: layer.hessian, cross: reference.cross)
         var result = try quantizer.quantizeWeight(name: name, try Tensor(shape: tensor.shape, floats: target), statistics: layer)
-        result.tensor.sourceDType = tensor.dtype
-        result.report = try TensorQuantizationReport(name: name, original: tensor, quantized: result.tensor,
-                                                     calibrated: result.report.calibrated)
+        try result.attribute(to: tensor)
         return result
     } catch let error as QZooError {
         throw error.inTensor(name)

@@ -54,6 +54,14 @@ public struct QuantizedWeight: Sendable {
         self.tensor = tensor
         self.report = report
     }
+
+    /// This rounding credited to `original`, the weight as trained, when the rounding ran on a
+    /// transformed copy of it (a rotation, an asymmetric target): the source dtype and the
+    /// report's error are `original`'s, the calibrated summary stays the rounding's.
+    public mutating func attribute(to original: Tensor) throws {
+        tensor.sourceDType = original.dtype
+        report = try TensorQuantizationReport(name: name, original: original, quantized: tensor, calibrated: report.calibrated)
+    }
 }
 
 /// The dense tensors `selection` picks for quantization, in checkpoint order, and the tensors an

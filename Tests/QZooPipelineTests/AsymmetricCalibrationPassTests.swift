@@ -56,10 +56,6 @@ import QZooQuant
 
     /// The sentence embeddings of the calibration text under `checkpoint` (dense).
     static func embeddings(_ checkpoint: Checkpoint, model: String, text: String) throws -> [Float] {
-        let config = try BertConfig.load(path: model + "/config.json")
-        let encoder = try BertEncoder(architecture: try BertArchitecture(config: config, checkpoint: checkpoint), checkpoint: checkpoint)
-        let embedder = try SentenceEmbedder(tokenizer: try WordPieceTokenizer.load(directory: model), encoder: encoder, maxLength: 16, batchSize: 8)
-        let lines = try ByteStorage.map(path: text).withBuffer { TextLines.parse($0) }
-        return try embedder.embed(lines)
+        try TinyBert.embedder(checkpoint, model: model).embed(try TinyBert.lines(text))
     }
 }

@@ -84,10 +84,8 @@ private struct GroupMean: LinearInputObserver {
 
     /// The mean input of scale group `group` of the float model over the calibration text.
     static func inputMean(of group: Int, _ checkpoint: Checkpoint, model: String, text: String) throws -> [Double] {
-        let config = try BertConfig.load(path: model + "/config.json")
-        let encoder = try BertEncoder(architecture: try BertArchitecture(config: config, checkpoint: checkpoint), checkpoint: checkpoint)
-        let embedder = try SentenceEmbedder(tokenizer: try WordPieceTokenizer.load(directory: model), encoder: encoder, maxLength: 16, batchSize: 8)
-        let lines = try ByteStorage.map(path: text).withBuffer { TextLines.parse($0) }
+        let embedder = try TinyBert.embedder(checkpoint, model: model)
+        let lines = try TinyBert.lines(text)
         var observer = GroupMean(group: group)
         var profile = ForwardProfile()
         _ = try embedder.embed(lines, observer: &observer, profile: &profile)

@@ -31,6 +31,19 @@ enum TinyBert {
         return path
     }
 
+    /// A sentence embedder of the model folder `model` running `checkpoint` (dense), with the
+    /// calibrate stages' max length and batch size.
+    static func embedder(_ checkpoint: Checkpoint, model: String) throws -> SentenceEmbedder {
+        let config = try BertConfig.load(path: model + "/config.json")
+        let encoder = try BertEncoder(architecture: try BertArchitecture(config: config, checkpoint: checkpoint), checkpoint: checkpoint)
+        return try SentenceEmbedder(tokenizer: try WordPieceTokenizer.load(directory: model), encoder: encoder, maxLength: 16, batchSize: 8)
+    }
+
+    /// The lines of the text file `path`.
+    static func lines(_ path: String) throws -> [String] {
+        try ByteStorage.map(path: path).withBuffer { TextLines.parse($0) }
+    }
+
     /// Twenty seeded lines of pseudo-words.
     static func text(in directory: String, seed: UInt64 = 9) throws -> String {
         var random = SplitMix64(seed: seed)

@@ -35,9 +35,7 @@ public struct HadamardIncoherence: Sendable, Equatable {
             let rotated = try Tensor(shape: [rows, columns], floats: rht.rotate(weight: weight.floats()))
             var result = try round(rotated, rht.rotate(hessian: hessian))
             result.tensor.transforms.insert(try rht.transform(), at: 0)
-            result.tensor.sourceDType = weight.dtype
-            result.report = try TensorQuantizationReport(name: name, original: weight, quantized: result.tensor,
-                                                         calibrated: result.report.calibrated)
+            try result.attribute(to: weight)
             return result
         } catch let error as QZooError {
             throw error.inTensor(name)
