@@ -30,6 +30,7 @@ let package = Package(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
@@ -38,7 +39,7 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
         .target(name: "QZooQuant", dependencies: ["QZooCore", "QZooMath"], swiftSettings: cpuFlags),
-        .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS"], swiftSettings: cpuFlags),
+        .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS", "CBFloat16"], swiftSettings: cpuFlags),
         .target(
             name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],
             exclude: ["Resources/README.md"],

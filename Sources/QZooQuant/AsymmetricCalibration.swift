@@ -11,7 +11,8 @@ import QZooMath
 /// target `W* = W C H⁻¹`, `C = XᵀX̃/n` (float channels as rows). So the usual rounding of `W*`
 /// against `H` solves it, and the rounding code needs no change. The target is computed as
 /// `W + W (C − H)(H + λI)⁻¹`: exactly `W` when both models agree (`C = H`), and damped like
-/// the rounding itself (`λ = damp · mean diag H`) where `H` is nearly singular.
+/// the rounding itself (`λ = damp · mean diag H`) where `H` is nearly singular. It is computed
+/// in float32: the damped system is well conditioned, and the target is only rounded after.
 ///
 /// With bias correction both moments are centred (`C − μ_float μ̃ᵀ`, `H − μ̃μ̃ᵀ`) and the bias
 /// absorbs `W μ_float − Ŵ μ̃` (`BiasCorrection.corrected(…, referenceMean:)`).
@@ -28,16 +29,15 @@ public enum AsymmetricCalibration {
             throw QZooError(.invalidArgument, "asymmetric calibration needs a [\(rows), \(n)] weight and \(n)×\(n) moments, got "
                             + "\(weight.count) weights and \(hessian.count) and \(cross.count) moment values")
         }
-        var factor = hessian
         let mean = (0..<n).reduce(0.0) { $0 + hessian[$1 * n + $1] } / Double(max(n, 1))
-        for i in 0..<n { factor[i * n + i] += damp * mean }
+        var factor = hessian.map(Float.init)
+        for i in 0..<n { factor[i * n + i] += Float(damp * mean) }
         guard mean > 0, try factor.withUnsafeMutableBufferPointer({ try LAPACK.lowerCholesky($0, n: n) }) else { return weight }
-        let w = weight.map(Double.init)
-        var shift = try product(w, zip(cross, hessian).map { $0 - $1 }, rows: rows, n: n)
+        var shift = try product(weight, zip(cross, hessian).map { Float($0 - $1) }, rows: rows, n: n)
         try factor.withUnsafeBufferPointer { l in
             try shift.withUnsafeMutableBufferPointer { try LAPACK.choleskySolve(factor: l, n: n, $0, count: rows) }
         }
-        return zip(w, shift).map { Float($0 + $1) }
+        return zip(weight, shift).map { $0 + $1 }
     }
 
     /// `C − μ_float μ̃ᵀ`: the cross covariance that goes with the centred `H` of bias correction.
@@ -51,8 +51,8 @@ public enum AsymmetricCalibration {
     }
 
     /// Row-major `x · m` for `[rows × n]` x and `n × n` m.
-    private static func product(_ x: [Double], _ m: [Double], rows: Int, n: Int) throws -> [Double] {
-        var out = [Double](repeating: 0, count: rows * n)
+    private static func product(_ x: [Float], _ m: [Float], rows: Int, n: Int) throws -> [Float] {
+        var out = [Float](repeating: 0, count: rows * n)
         try x.withUnsafeBufferPointer { a in
             try m.withUnsafeBufferPointer { b in
                 try out.withUnsafeMutableBufferPointer { c in

@@ -1,5 +1,6 @@
 import Testing
 import QZooCore
+import QZooMath
 import QZooTestSupport
 @testable import QZooModels
 
@@ -26,7 +27,7 @@ import QZooTestSupport
         try SequentialCalibration(model: model, run: run).run(checkpoint, targets: targets) { layer, count, names, statistics in
             seen.append(names)
             #expect(count == architecture.config.layerCount)
-            let reference = try model.calibrate(current, on: run)
+            let reference = try model.calibrate(current, on: run, bfloat16Gram: true)
             for name in names {
                 let mine = try #require(statistics.layers[name]), theirs = try #require(reference.layers[name])
                 #expect(mine.tokens == theirs.tokens)
@@ -91,33 +92,35 @@ import QZooTestSupport
         #expect(sites == architecture.scaleGroups.count)
     }
 
-    /// Batches summed in separate moments and merged give `X_floatᵀ X / n` and the float mean.
-    @Test func crossMomentSumsTheProductOfBothInputs() throws {
+    /// Batches summed in separate moments and merged give `X_floatᵀ X / n` of the bfloat16-rounded
+    /// inputs, and the float mean; width 16 runs the kernel where the CPU has it, 3 the fallback.
+    @Test(arguments: [3, 16])
+    func crossMomentSumsTheProductOfBothInputs(_ width: Int) throws {
         var random = SplitMix64(seed: 5)
-        let width = 3
         let batches = [4, 2, 5].map { rows in
             ((0..<rows * width).map { _ in Float(random.unit() - 0.5) }, (0..<rows * width).map { _ in Float(random.unit() + 0.5) }, rows)
         }
         var (first, second) = (CrossMoment(width: width), CrossMoment(width: width))
         for (index, (reference, input, rows)) in batches.enumerated() {
             try reference.withUnsafeBufferPointer { r in
-                try input.withUnsafeBufferPointer { x in
-                    if index == 1 { try second.add(reference: r, input: x, rows: rows) } else { try first.add(reference: r, input: x, rows: rows) }
-                }
+                let x = try input.withUnsafeBufferPointer { try BFloat16Product.pack($0, rows: rows, width: width) }
+                if index == 1 { try second.add(reference: r, input: x) } else { try first.add(reference: r, input: x) }
             }
         }
         first.add(second)
         let (cross, mean) = first.result()
         let references = batches.flatMap(\.0), inputs = batches.flatMap(\.1), tokens = 11
         for i in 0..<width * width {
-            let direct = (0..<tokens).reduce(0.0) { $0 + Double(references[$1 * width + i / width]) * Double(inputs[$1 * width + i % width]) }
+            let direct = (0..<tokens).reduce(0.0) {
+                $0 + Double(BFloat16Product.rounded(references[$1 * width + i / width])) * Double(BFloat16Product.rounded(inputs[$1 * width + i % width]))
+            }
             #expect(abs(cross[i] - direct / Double(tokens)) < 1e-6)
         }
         for c in 0..<width {
             #expect(abs(mean[c] - (0..<tokens).reduce(0.0) { $0 + Double(references[$1 * width + c]) } / Double(tokens)) < 1e-12)
         }
         #expect(throws: QZooError.self) {
-            try [Float](repeating: 0, count: 6).withUnsafeBufferPointer { try first.add(reference: $0, input: $0, rows: 3) }
+            try [Float](repeating: 0, count: 6).withUnsafeBufferPointer { try first.add(reference: $0, input: try BFloat16Product.pack($0, rows: 3, width: 2)) }
         }
     }
 

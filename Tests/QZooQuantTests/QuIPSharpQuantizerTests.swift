@@ -23,6 +23,17 @@ import QZooTestSupport
         }
     }
 
+    /// The row parts rounded side by side cover every row once, in order, each starting on a
+    /// whole octet; weights of fewer than two octets are one part.
+    @Test(arguments: [1, 8, 9, 16, 24, 384, 1536, 1537])
+    func rowPartsCoverEveryRowOnceOnOctetBoundaries(_ rows: Int) {
+        let ranges = QuIPSharpQuantizer.rowRanges(rows: rows, parts: QuIPSharpQuantizer.rowParts)
+        #expect(ranges.count == min(QuIPSharpQuantizer.rowParts, (rows + 7) / 8))
+        #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == rows)
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound && $1.lowerBound % 8 == 0 })
+        #expect(ranges.allSatisfy { !$0.isEmpty })
+    }
+
     @Test func tunePassesNeverIncreaseTheProxyLoss() throws {
         let (weight, hessian) = try Self.problem(rows: 48, columns: 256, seed: 3)
         var previous = Double.infinity

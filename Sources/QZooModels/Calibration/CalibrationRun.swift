@@ -28,11 +28,13 @@ public struct RunnableBert: Sendable {
     }
 
     /// Statistics of every linear layer's input from a forward pass of `checkpoint` over
-    /// `run.texts`.
-    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
+    /// `run.texts` (Gram matrices of bfloat16-rounded inputs with `bfloat16Gram`, as sequential
+    /// calibration sums them).
+    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, bfloat16Gram: Bool = false,
+                          progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
         let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
         let embedder = try SentenceEmbedder(tokenizer: tokenizer, encoder: encoder, maxLength: run.maxLength, batchSize: run.batchSize)
-        var accumulator = CalibrationAccumulator(architecture: architecture)
+        var accumulator = CalibrationAccumulator(architecture: architecture, bfloat16Gram: bfloat16Gram)
         var profile = ForwardProfile()
         _ = try embedder.embed(run.texts, observer: &accumulator, profile: &profile, progress: progress)
         return accumulator.result()

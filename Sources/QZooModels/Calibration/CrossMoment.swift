@@ -5,9 +5,11 @@ import QZooMath
 /// `X_floatᵀ X / n` (float model's channels as rows), and the float model's mean input: what
 /// asymmetric calibration (`AsymmetricCalibration`) fits each weight's target with.
 ///
-/// Summed like the Gram matrices (`CalibrationAccumulator`): one float32 gemm per batch straight
-/// into the running sum, widened to float64 at the end. Unlike a Gram matrix it is not
-/// symmetric, so it costs a full product.
+/// Summed like sequential calibration's Gram matrices (`CalibrationAccumulator` with
+/// `bfloat16Gram`): one product of the bfloat16-rounded inputs per batch straight into the
+/// float32 running sum, widened to float64 at the end. The quantized model's input is rounded
+/// the same way in both, so their difference, which the target is fitted to, sees the same
+/// values. Unlike a Gram matrix it is not symmetric, so it costs a full product.
 struct CrossMoment: Sendable {
     let width: Int
     private(set) var tokens = 0
@@ -20,17 +22,18 @@ struct CrossMoment: Sendable {
         referenceSum = [Double](repeating: 0, count: width)
     }
 
-    /// Adds one batch: `reference` and `input` are the same tokens' `rows × width` inputs of the
-    /// site in the float and the quantized model.
-    mutating func add(reference: UnsafeBufferPointer<Float>, input: UnsafeBufferPointer<Float>, rows: Int) throws {
-        guard reference.count == rows * width, input.count == rows * width else {
-            throw QZooError(.invalidArgument, "the float and the quantized model's inputs differ in size (\(reference.count) and "
-                            + "\(input.count) values for \(rows) tokens × \(width))")
+    /// Adds one batch: `reference` is the `rows × width` input of the site in the float model,
+    /// `input` the same tokens' input in the quantized model, already rounded to bfloat16 (the
+    /// Gram matrix shares it).
+    mutating func add(reference: UnsafeBufferPointer<Float>, input: BFloat16Product.Packed) throws {
+        let rows = input.rows
+        guard reference.count == rows * width, input.width == width else {
+            throw QZooError(.invalidArgument, "the float and the quantized model's inputs differ in size (\(reference.count) values "
+                            + "and \(rows)×\(input.width) for width \(width))")
         }
         guard rows > 0 else { return }
-        try product.withUnsafeMutableBufferPointer { c in
-            try BLAS.gemm(transA: true, m: width, n: width, k: rows, a: reference, lda: width, b: input, ldb: width, beta: 1, c: c, ldc: width)
-        }
+        let rounded = try BFloat16Product.pack(reference, rows: rows, width: width)
+        try product.withUnsafeMutableBufferPointer { try BFloat16Product.addTransposedProduct(rounded, input, into: $0) }
         referenceSum.withUnsafeMutableBufferPointer { sum in
             for r in 0..<rows {
                 for c in 0..<width { sum[c] += Double(reference[r * width + c]) }

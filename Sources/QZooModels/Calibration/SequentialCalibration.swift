@@ -96,7 +96,7 @@ public struct SequentialCalibration: Sendable {
         let group = index * LayerSite.allCases.count + site.rawValue
         let width = model.architecture.scaleGroups[group].inFeatures
         let lanes = try inLanes(count: states.count) { batches in
-            var accumulator = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+            var accumulator = CalibrationAccumulator(architecture: model.architecture, magnitudes: false, bfloat16Gram: true)
             guard let float else {
                 for b in batches { try encoder.observe(site, layer: index, states[b], observer: &accumulator) }
                 return (accumulator, nil as CrossMoment?)
@@ -107,7 +107,7 @@ public struct SequentialCalibration: Sendable {
             }
             return (accumulator, cross)
         }
-        var total = CalibrationAccumulator(architecture: model.architecture, magnitudes: false)
+        var total = CalibrationAccumulator(architecture: model.architecture, magnitudes: false, bfloat16Gram: true)
         var cross: CrossMoment?
         for (accumulator, moment) in lanes {
             total.add(accumulator)
@@ -137,8 +137,9 @@ public struct SequentialCalibration: Sendable {
         }
         let rows = input.count / cross.width
         try input.withUnsafeBufferPointer { x in
-            try accumulator.observe(group: group, input: x, rows: rows, columns: cross.width)
-            try reference.withUnsafeBufferPointer { try cross.add(reference: $0, input: x, rows: rows) }
+            let rounded = try BFloat16Product.pack(x, rows: rows, width: cross.width)
+            try accumulator.observe(group: group, input: x, rows: rows, columns: cross.width, packed: rounded)
+            try reference.withUnsafeBufferPointer { try cross.add(reference: $0, input: rounded) }
         }
     }
 

@@ -20,6 +20,25 @@ public enum BlockLDLQ {
         public var damping: Double?
     }
 
+    /// What a rounding takes from the Hessian alone (its dead inputs and the LDL factor), so
+    /// row ranges of one weight rounded separately factor it once.
+    struct Factorization: Sendable {
+        let columns: Int
+        let hessian: [Double]
+        let dead: [Bool]
+        let factor: LDLQFactor<Float>
+
+        init(hessian: [Double], columns: Int, damp: Double = 0.01) throws {
+            guard columns > 0, hessian.count == columns * columns, hessian.allSatisfy(\.isFinite) else {
+                throw QZooError(.invalidArgument, "block LDLQ needs a finite \(columns)×\(columns) Hessian, got \(hessian.count) values")
+            }
+            self.columns = columns
+            self.hessian = hessian
+            dead = (0..<columns).map { Float(hessian[$0 * columns + $0]) == 0 }
+            factor = try LDLQFactor<Float>(hessian: hessian, n: columns, order: nil, dead: dead, damp: damp)
+        }
+    }
+
     /// Rounds `weight` (`[rows × columns]`, row-major) block by block. `round(block, values)`
     /// receives block `block`'s `b × rows` targets (row `j` = column `block·b + j`) and must
     /// overwrite them with the rounded values. `columns` must be a multiple of `blockWidth`.
@@ -28,12 +47,21 @@ public enum BlockLDLQ {
         lazyBlock: Int = 128, round: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void
     ) throws -> Result {
         try validate(weight: weight, rows: rows, columns: columns, hessian: hessian, blockWidth: blockWidth)
-        let dead = (0..<columns).map { Float(hessian[$0 * columns + $0]) == 0 }
+        return try quantize(weight: weight, rows: rows, factorization: try Factorization(hessian: hessian, columns: columns, damp: damp),
+                            blockWidth: blockWidth, lazyBlock: lazyBlock, round: round)
+    }
+
+    /// `quantize` with the Hessian already factored.
+    static func quantize(
+        weight: [Float], rows: Int, factorization: Factorization, blockWidth: Int,
+        lazyBlock: Int = 128, round: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void
+    ) throws -> Result {
+        let (columns, hessian, factor) = (factorization.columns, factorization.hessian, factorization.factor)
+        try validate(weight: weight, rows: rows, columns: columns, hessian: hessian, blockWidth: blockWidth)
         var w = weight
-        for c in 0..<columns where dead[c] {
+        for c in 0..<columns where factorization.dead[c] {
             for r in 0..<rows { w[r * columns + c] = 0 }
         }
-        let factor = try LDLQFactor<Float>(hessian: hessian, n: columns, order: nil, dead: dead, damp: damp)
         let span = Swift.max(blockWidth, Swift.min(lazyBlock, columns) / blockWidth * blockWidth)
         let loop = BlockLDLQLoop(weight: w, rows: rows, columns: columns, blockWidth: blockWidth, factor: factor, span: span)
         let energy = try loop.run(round: round)

@@ -16,9 +16,10 @@ import QZooMath
 /// Rows never interact: row `r` of `(ΔH)` depends on row `r` of `Δ` only. A row none of whose
 /// blocks changed in a pass starts the next pass from the same `Δ`, gets the same products bit
 /// for bit and so makes the same decisions — none. So after the first pass only the rows that
-/// changed in the pass before are revisited (the products are still computed for every row, as
-/// one gemm, so the visited rows' values cannot depend on which rows are visited), and the
-/// passes stop early when no row changed. Most blocks settle within a few passes.
+/// changed in the pass before are revisited, gathered into a compact `Δ` whose product is one
+/// gemm over those rows alone (a row's product does not depend on which other rows share the
+/// gemm), and the passes stop early when no row changed. Most blocks settle within a few
+/// passes, so later passes cost a fraction of the first.
 struct BlockCoordinateDescent {
     let rows: Int
     let columns: Int
@@ -43,7 +44,8 @@ struct BlockCoordinateDescent {
         }
     }
 
-    /// The buffers a pass works in, allocated once for all passes.
+    /// The buffers a pass works in, allocated once for all passes. Each is compact: entry `i`
+    /// belongs to the pass's `i`-th active row.
     struct Workspace {
         /// `W − Ŵ`, row-major.
         var delta: [Float]
@@ -51,7 +53,7 @@ struct BlockCoordinateDescent {
         var product: [Float]
         /// Each row's change `δ` of the current block (zero for rows that kept theirs).
         var changes: [Float]
-        /// The rows whose current block changed.
+        /// The (compact) rows whose current block changed.
         var changedRows: [Int] = []
         /// Whether a row changed anywhere in the current pass.
         var rowChanged: [Bool]
@@ -77,35 +79,43 @@ struct BlockCoordinateDescent {
 
     /// One pass over all blocks of the rows `active`; returns those that changed.
     func pass(over active: [Int], weight: [Float], rounding: inout LatticeRounding, work: inout Workspace) throws -> [Int] {
-        work.delta.withUnsafeMutableBufferPointer { delta in
-            weight.withUnsafeBufferPointer { w in
-                rounding.values.withUnsafeBufferPointer { values in
-                    for i in 0 ..< min(delta.count, w.count, values.count) { delta[i] = w[i] - values[i] }
-                }
-            }
-        }
-        for r in active { work.rowChanged[r] = false }
+        gatherDelta(of: active, weight: weight, values: rounding.values, into: &work.delta)
+        for i in active.indices { work.rowChanged[i] = false }
         for start in stride(from: 0, to: columns, by: buffer) {
             let end = min(start + buffer, columns), width = end - start
-            try gemm(work.delta, rows: rows, inner: columns, hessianColumns: start, width: width, into: &work.product, beta: 0)
+            try gemm(work.delta, rows: active.count, inner: columns, hessianColumns: start, width: width, into: &work.product, beta: 0)
             for first in stride(from: start, to: end, by: 8) {
                 updateBlock(first: first, start: start, width: width, rows: active, rounding: &rounding, work: &work)
                 guard !work.changedRows.isEmpty else { continue }
                 if first + 8 < end {
-                    try rankEightUpdate(work.changes, first: first, start: start, width: width, product: &work.product)
+                    try rankEightUpdate(work.changes, rows: active.count, first: first, start: start, width: width, product: &work.product)
                 }
-                for r in work.changedRows {
-                    work.rowChanged[r] = true
-                    for j in 0..<8 { work.changes[r * 8 + j] = 0 }
+                for i in work.changedRows {
+                    work.rowChanged[i] = true
+                    for j in 0..<8 { work.changes[i * 8 + j] = 0 }
                 }
             }
         }
-        return active.filter { work.rowChanged[$0] }
+        return active.indices.filter { work.rowChanged[$0] }.map { active[$0] }
+    }
+
+    /// `delta[i] = W[active[i]] − Ŵ[active[i]]`, row by row.
+    private func gatherDelta(of active: [Int], weight: [Float], values: [Float], into delta: inout [Float]) {
+        let columns = columns
+        delta.withUnsafeMutableBufferPointer { delta in
+            weight.withUnsafeBufferPointer { w in
+                values.withUnsafeBufferPointer { values in
+                    for (i, r) in active.enumerated() {
+                        for c in 0..<columns { delta[i * columns + c] = w[r * columns + c] - values[r * columns + c] }
+                    }
+                }
+            }
+        }
     }
 
     /// Re-rounds block `first ..< first+8` of each row in `active`, eight rows at a time (an
     /// `Octet`, lane-wise the same arithmetic as one row alone); records each changed row's
-    /// change `δ` in `work.changes` and the row in `work.changedRows`.
+    /// change `δ` in `work.changes` and its compact index in `work.changedRows`.
     private func updateBlock(first: Int, start: Int, width: Int, rows active: [Int], rounding: inout LatticeRounding,
                              work: inout Workspace) {
         let block = first / 8, columns = columns, blocksPerRow = rounding.blocksPerRow, codebook = rounding.codebook
@@ -122,19 +132,20 @@ struct BlockCoordinateDescent {
                                     for chunk in stride(from: 0, to: active.count, by: 8) {
                                         let count = min(8, active.count - chunk)
                                         // Lanes past the last row repeat it; their results are ignored.
-                                        func row(_ lane: Int) -> Int { active[chunk + min(lane, count - 1)] }
-                                        let p = Octet { productBytes.loadUnaligned(fromByteOffset: (row($0) * width + first - start) * 4, as: SIMD8<Float>.self) }
-                                        let current = Octet { valueBytes.loadUnaligned(fromByteOffset: (row($0) * columns + first) * 4, as: SIMD8<Float>.self) }
+                                        func index(_ lane: Int) -> Int { chunk + min(lane, count - 1) }
+                                        let p = Octet { productBytes.loadUnaligned(fromByteOffset: (index($0) * width + first - start) * 4, as: SIMD8<Float>.self) }
+                                        let current = Octet { valueBytes.loadUnaligned(fromByteOffset: (active[index($0)] * columns + first) * 4, as: SIMD8<Float>.self) }
                                         let (replacement, improves) = Self.replacements(current: current, p: p, inverse: inverse, h: h, codebook: codebook)
                                         for lane in 0 ..< count where improves[lane] {
-                                            let r = row(lane), at = (r * columns + first) * 4
+                                            let i = index(lane), r = active[i]
                                             let value = replacement.values[vector: lane], d = value - current[vector: lane]
-                                            valueBytes.storeBytes(of: value, toByteOffset: at, as: SIMD8<Float>.self)
+                                            valueBytes.storeBytes(of: value, toByteOffset: (r * columns + first) * 4, as: SIMD8<Float>.self)
+                                            let at = (i * columns + first) * 4
                                             let oldDelta = deltaBytes.loadUnaligned(fromByteOffset: at, as: SIMD8<Float>.self)
                                             deltaBytes.storeBytes(of: oldDelta - d, toByteOffset: at, as: SIMD8<Float>.self)
-                                            changeBytes.storeBytes(of: d, toByteOffset: r * 32, as: SIMD8<Float>.self)
+                                            changeBytes.storeBytes(of: d, toByteOffset: i * 32, as: SIMD8<Float>.self)
                                             codes[r * blocksPerRow + block] = replacement.code(lane: lane)
-                                            work.changedRows.append(r)
+                                            work.changedRows.append(i)
                                         }
                                     }
                                 }
@@ -172,8 +183,9 @@ struct BlockCoordinateDescent {
         Octet.dot(d, d.times(h)) - 2 * Octet.dot(d, p)
     }
 
-    /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]`.
-    private func rankEightUpdate(_ changes: [Float], first: Int, start: Int, width: Int, product: inout [Float]) throws {
+    /// `(ΔH)[:, later columns of the buffer] −= δ · H[block rows, those columns]` for the first
+    /// `rows` (compact) rows.
+    private func rankEightUpdate(_ changes: [Float], rows: Int, first: Int, start: Int, width: Int, product: inout [Float]) throws {
         let offset = first + 8 - start
         let count = width - offset
         try changes.withUnsafeBufferPointer { d in

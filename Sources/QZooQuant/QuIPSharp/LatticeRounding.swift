@@ -17,6 +17,15 @@ struct LatticeRounding {
         codes = [LatticeCode](repeating: LatticeCode(first: 0), count: rows * columns / LatticeCodebook.blockWidth)
     }
 
+    /// The roundings of consecutive row ranges of one weight, as one.
+    init(stacking parts: [LatticeRounding], columns: Int, codebook: LatticeCodebook) {
+        rows = parts.reduce(0) { $0 + $1.rows }
+        self.columns = columns
+        self.codebook = codebook
+        values = parts.flatMap(\.values)
+        codes = parts.flatMap(\.codes)
+    }
+
     var blocksPerRow: Int { columns / LatticeCodebook.blockWidth }
 
     /// Rounds each row of block `block` from `BlockLDLQ`'s transposed targets (`8 × rows`),

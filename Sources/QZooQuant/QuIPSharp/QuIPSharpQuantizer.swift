@@ -1,4 +1,5 @@
 import QZooCore
+import QZooMath
 
 /// What QuIP# made of one weight.
 public struct QuIPSharpResult: Sendable {
@@ -35,9 +36,7 @@ public struct QuIPSharpQuantizer: Sendable {
         let rms = (values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(values.count)).squareRoot()
         let scale = Float(rms > 0 ? rms / parameters.effectiveRho : 1)
         let target = values.map { $0 / scale }
-        var rounding = try roundWithLDLQ(target, rows: rows, columns: columns, hessian: h.map(Double.init))
-        let descent = try BlockCoordinateDescent(hessian: h, rows: rows, columns: columns)
-        try descent.run(passes: parameters.tunePasses, weight: target, rounding: &rounding)
+        let rounding = try round(target, rows: rows, columns: columns, hessian: h)
         let energy = try ProxyTrace.quadratic(target, h, rows: rows, columns: columns)
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
@@ -64,11 +63,43 @@ public struct QuIPSharpQuantizer: Sendable {
         }
     }
 
-    /// Block LDLQ (b = 8) through the shared GPTQ/LDLQ core; `h` is already regularised.
-    private func roundWithLDLQ(_ target: [Float], rows: Int, columns: Int, hessian: [Double]) throws -> LatticeRounding {
-        var rounding = LatticeRounding(rows: rows, columns: columns, codebook: parameters.codebook)
-        _ = try BlockLDLQ.quantize(weight: target, rows: rows, columns: columns, hessian: hessian,
-                                   blockWidth: LatticeCodebook.blockWidth, damp: 0) { block, targets in
+    /// How many parts the rows are rounded in, side by side. A row's LDLQ feedback and tune
+    /// passes never involve another row, so the parts are independent problems sharing the
+    /// Hessian: a weight rounded alone (FFN down is alone at its site) still keeps every core
+    /// busy. Fixed rather than the core count, so the result is the same on every machine.
+    static let rowParts = 2
+
+    /// Block LDLQ then the tune passes, on `rowParts` row ranges in parallel (single-threaded
+    /// BLAS each), stacked back in row order; `hessian` is already regularised.
+    private func round(_ target: [Float], rows: Int, columns: Int, hessian h: [Float]) throws -> LatticeRounding {
+        let ranges = Self.rowRanges(rows: rows, parts: Self.rowParts)
+        let factorization = try BlockLDLQ.Factorization(hessian: h.map(Double.init), columns: columns, damp: 0)
+        let parts = try BLAS.singleThreaded {
+            try parallelMap(count: ranges.count) { part in
+                let range = ranges[part]
+                let slice = Array(target[range.lowerBound * columns ..< range.upperBound * columns])
+                var rounding = try roundWithLDLQ(slice, rows: range.count, factorization: factorization)
+                let descent = try BlockCoordinateDescent(hessian: h, rows: range.count, columns: columns)
+                try descent.run(passes: parameters.tunePasses, weight: slice, rounding: &rounding)
+                return rounding
+            }
+        }
+        return LatticeRounding(stacking: parts, columns: columns, codebook: parameters.codebook)
+    }
+
+    /// `0 ..< rows` in up to `parts` consecutive ranges of whole octets (8 rows, what the
+    /// codebook search batches), the last taking the remainder.
+    static func rowRanges(rows: Int, parts: Int) -> [Range<Int>] {
+        let octets = (rows + 7) / 8
+        let count = max(1, min(parts, octets))
+        let bounds = (0...count).map { min(rows, ($0 * octets / count) * 8) }
+        return (0..<count).map { bounds[$0] ..< bounds[$0 + 1] }
+    }
+
+    /// Block LDLQ (b = 8) through the shared GPTQ/LDLQ core, on the regularised Hessian's factor.
+    private func roundWithLDLQ(_ target: [Float], rows: Int, factorization: BlockLDLQ.Factorization) throws -> LatticeRounding {
+        var rounding = LatticeRounding(rows: rows, columns: factorization.columns, codebook: parameters.codebook)
+        _ = try BlockLDLQ.quantize(weight: target, rows: rows, factorization: factorization, blockWidth: LatticeCodebook.blockWidth) { block, targets in
             rounding.roundTransposed(block: block, targets)
         }
         return rounding

@@ -1,0 +1,97 @@
+import Testing
+import QZooCore
+@testable import QZooMath
+
+@Suite struct BFloat16ProductTests {
+    /// Deterministic values of mixed sign and magnitude, most not representable in bfloat16.
+    func matrix(rows: Int, width: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<rows * width).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_003) / 1_000_000 - 1 + Float(state >> 60) / 3
+        }
+    }
+
+    /// `Σ_r a[r][i]·b[r][j]` in float64 on the bfloat16-rounded inputs.
+    func reference(_ a: [Float], _ b: [Float], rows: Int, width: Int) -> [Double] {
+        var c = [Double](repeating: 0, count: width * width)
+        for r in 0..<rows {
+            for i in 0..<width {
+                let x = Double(BFloat16Product.rounded(a[r * width + i]))
+                for j in 0..<width { c[i * width + j] += x * Double(BFloat16Product.rounded(b[r * width + j])) }
+            }
+        }
+        return c
+    }
+
+    func pack(_ x: [Float], rows: Int, width: Int) throws -> BFloat16Product.Packed {
+        try x.withUnsafeBufferPointer { try BFloat16Product.pack($0, rows: rows, width: width) }
+    }
+
+    /// Largest `|c − expected|` relative to `Σ_r |a[r][i]·b[r][j]|`'s scale (float32 sums).
+    func worstError(_ c: [Float], _ expected: [Double], where include: (Int, Int) -> Bool, width: Int) -> Double {
+        let scale = expected.map(abs).max() ?? 1
+        var worst = 0.0
+        for i in 0..<width {
+            for j in 0..<width where include(i, j) { worst = max(worst, abs(Double(c[i * width + j]) - expected[i * width + j]) / scale) }
+        }
+        return worst
+    }
+
+    @Test func roundingIsToNearestEven() {
+        #expect(BFloat16Product.rounded(1) == 1)
+        #expect(BFloat16Product.rounded(Float(bitPattern: 0x3F80_8000)) == 1)  // a tie: stays even
+        #expect(BFloat16Product.rounded(Float(bitPattern: 0x3F81_8000)) == Float(bitPattern: 0x3F82_0000))  // a tie: up to even
+        #expect(BFloat16Product.rounded(Float(bitPattern: 0x3F80_8001)) == Float(bitPattern: 0x3F81_0000))
+        #expect(BFloat16Product.rounded(-3.14159) == -3.140625)
+        #expect(BFloat16Product.rounded(.infinity) == .infinity)
+    }
+
+    /// Odd row counts (the last pair padded) and widths ending in tiles of one, two and three
+    /// panels; the product adds to what `c` held.
+    @Test(arguments: [(7, 48), (33, 16), (5, 32), (64, 144), (9, 80)])
+    func productMatchesRoundedReference(_ rows: Int, _ width: Int) throws {
+        let a = matrix(rows: rows, width: width, seed: 1), b = matrix(rows: rows, width: width, seed: 2)
+        var c = [Float](repeating: 0.5, count: width * width)
+        try c.withUnsafeMutableBufferPointer {
+            try BFloat16Product.addTransposedProduct(try pack(a, rows: rows, width: width), try pack(b, rows: rows, width: width), into: $0)
+        }
+        let expected = reference(a, b, rows: rows, width: width).map { $0 + 0.5 }
+        #expect(worstError(c, expected, where: { _, _ in true }, width: width) < 1e-5)
+    }
+
+    @Test(arguments: [96, 112])
+    func gramFillsTheUpperTriangle(_ width: Int) throws {
+        let rows = 41
+        let a = matrix(rows: rows, width: width, seed: 3)
+        var c = [Float](repeating: 0, count: width * width)
+        try c.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(try pack(a, rows: rows, width: width), into: $0) }
+        let expected = reference(a, a, rows: rows, width: width)
+        #expect(worstError(c, expected, where: { $1 >= $0 }, width: width) < 1e-5)
+    }
+
+    /// Rounding is what the kernel multiplies: a product of values already in bfloat16 is exact
+    /// up to float32 summation, one of values that are not differs from the float32 product.
+    @Test func inputsAreRoundedToBFloat16() throws {
+        let (rows, width) = (2, 48)
+        var a = [Float](repeating: 0, count: rows * width)
+        a[0] = 1 + 1 / 1024  // not a bfloat16 value: rounds to 1
+        var c = [Float](repeating: 0, count: width * width)
+        try c.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(try pack(a, rows: rows, width: width), into: $0) }
+        #expect(c[0] == 1)
+    }
+
+    /// The kernel serves every width it tiles on a CPU that has it; other widths fall back.
+    @Test func kernelRunsWhereAvailable() throws {
+        #expect(try pack(matrix(rows: 3, width: 96, seed: 6), rows: 3, width: 96).usesKernel == BFloat16Product.accelerated)
+        #expect(try !pack(matrix(rows: 3, width: 40, seed: 6), rows: 3, width: 40).usesKernel)
+    }
+
+    @Test func mismatchedShapesAreRefused() throws {
+        let a = try pack(matrix(rows: 4, width: 48, seed: 4), rows: 4, width: 48)
+        let b = try pack(matrix(rows: 5, width: 48, seed: 5), rows: 5, width: 48)
+        var c = [Float](repeating: 0, count: 48 * 48)
+        #expect(throws: QZooError.self) { try c.withUnsafeMutableBufferPointer { try BFloat16Product.addTransposedProduct(a, b, into: $0) } }
+        #expect(throws: QZooError.self) { try [Float](repeating: 0, count: 10).withUnsafeBufferPointer { try BFloat16Product.pack($0, rows: 4, width: 48) } }
+    }
+}
