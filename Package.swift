@@ -30,7 +30,7 @@ let package = Package(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
-        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CBFloat16", cSettings: [.unsafeFlags(["-O3", "-fno-strict-aliasing"])]),
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),

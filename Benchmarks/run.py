@@ -69,7 +69,7 @@ def forward_benchmark():
     returns `qzoo bench`'s table."""
     qzoo = os.environ["QZOO_BIN"]
     model = MODEL.parent
-    evaluations = [HERE.parent / "data" / "evaluation" / name for name in ("eval-en.txt", "eval-general-en.txt")]
+    evaluation = HERE.parent / "data" / "evaluation" / "eval-en.txt"
     out = subprocess.run([qzoo, "bench", str(model), "--data", str(evaluation), "--sentences", "512"],
                          check=True, capture_output=True, text=True).stdout
     print(out)

@@ -2,7 +2,8 @@ import CBFloat16
 import QZooCore
 
 /// `AᵀB` of tall float32 matrices (`rows × width`, a row per token) with both inputs rounded to
-/// bfloat16 and the products summed in float32: calibration's Gram and cross moments.
+/// bfloat16 and the products summed in float32: calibration's Gram and cross moments; and
+/// `x·Wᵀ`, a linear layer's product, the same way (`addLinear`).
 ///
 /// Why bfloat16: these sums over tens of thousands of tokens are most of a sequential
 /// calibration's time, and AVX512-BF16's `vdpbf16ps` does twice the multiply-adds of a float32
@@ -80,6 +81,66 @@ public enum BFloat16Product {
             b.packed.withUnsafeBufferPointer { y in
                 if let x = x.baseAddress, let y = y.baseAddress, let out = c.baseAddress, a.rows > 0 {
                     qzoo_bf16_add_transposed_product(x, y, a.rows, a.width, b.width, upper ? 1 : 0, out, b.width)
+                }
+            }
+        }
+    }
+
+    /// A linear layer's weight `[out, in]` rounded to bfloat16 once, as the right operand of
+    /// `addLinear` for every batch after.
+    public struct LinearWeight: Sendable {
+        public let outFeatures: Int
+        public let inFeatures: Int
+        /// `Wᵀ` in the kernel's layout (`qzoo_bf16_pack`), when it runs.
+        let packed: [UInt16]
+        /// Otherwise `W` rounded, as float32, row-major `[out, in]`.
+        let rounded: [Float]
+
+        var usesKernel: Bool { !packed.isEmpty }
+    }
+
+    /// Rounds `weight` (row-major `[outFeatures, inFeatures]`) for `addLinear`. The kernel needs
+    /// `outFeatures` a multiple of 16 and `inFeatures` even (pairs of inputs per operand).
+    public static func linearWeight(_ weight: UnsafeBufferPointer<Float>, outFeatures: Int, inFeatures: Int) throws -> LinearWeight {
+        guard outFeatures > 0, inFeatures > 0, let count = CheckedMath.multiply(outFeatures, inFeatures), weight.count == count else {
+            throw QZooError(.invalidArgument, "cannot read \(weight.count) values as a \(outFeatures)×\(inFeatures) weight")
+        }
+        guard accelerated, outFeatures % 16 == 0, inFeatures % 2 == 0 else {
+            return LinearWeight(outFeatures: outFeatures, inFeatures: inFeatures, packed: [], rounded: weight.map(rounded))
+        }
+        let packed = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_packed_count(inFeatures, outFeatures)) { buffer, initialized in
+            if let source = weight.baseAddress, let target = buffer.baseAddress { qzoo_bf16_pack_transposed(source, outFeatures, inFeatures, target) }
+            initialized = buffer.count
+        }
+        return LinearWeight(outFeatures: outFeatures, inFeatures: inFeatures, packed: packed, rounded: [])
+    }
+
+    /// `c += x·Wᵀ` for `x` row-major `[rows, inFeatures]` and `c` `[rows, outFeatures]`, with `x`
+    /// and `W` rounded to bfloat16 and float32 sums: a linear layer's product.
+    public static func addLinear(_ x: UnsafeBufferPointer<Float>, rows: Int, weight: LinearWeight,
+                                 into c: UnsafeMutableBufferPointer<Float>) throws {
+        let (inF, outF) = (weight.inFeatures, weight.outFeatures)
+        guard rows >= 0, let inputs = CheckedMath.multiply(rows, inF), let outputs = CheckedMath.multiply(rows, outF),
+              x.count >= inputs, c.count >= outputs else {
+            throw QZooError(.invalidArgument, "cannot apply a \(outF)×\(inF) weight to \(x.count) values as \(rows) rows into \(c.count)")
+        }
+        guard rows > 0 else { return }
+        guard weight.usesKernel else {
+            let roundedInput = x[0..<inputs].map(rounded)
+            return try roundedInput.withUnsafeBufferPointer { a in
+                try weight.rounded.withUnsafeBufferPointer { w in
+                    try BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: a, lda: inF, b: w, ldb: inF, beta: 1, c: c, ldc: outF)
+                }
+            }
+        }
+        let roundedInput = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_rows_count(rows, inF)) { buffer, initialized in
+            if let source = x.baseAddress, let target = buffer.baseAddress { qzoo_bf16_round_rows(source, rows, inF, target) }
+            initialized = buffer.count
+        }
+        roundedInput.withUnsafeBufferPointer { a in
+            weight.packed.withUnsafeBufferPointer { w in
+                if let a = a.baseAddress, let w = w.baseAddress, let out = c.baseAddress {
+                    qzoo_bf16_add_product(a, rows, inF, w, outF, out, outF)
                 }
             }
         }

@@ -9,11 +9,14 @@ import QZooQuant
 public protocol CalibratedQuantizer: Sendable {
     /// The method's name in progress lines.
     var methodName: String { get }
+    /// The bits each weight is rounded to (the grid's or the codebook's).
+    var bitsPerWeight: Int { get }
     func quantizeWeight(name: String, _ weight: Tensor, statistics: LayerCalibration) throws -> QuantizedWeight
 }
 
 extension GPTQQuantizer: CalibratedQuantizer {
     public var methodName: String { "gptq" }
+    public var bitsPerWeight: Int { parameters.bits }
 
     public func quantizeWeight(name: String, _ weight: Tensor, statistics: LayerCalibration) throws -> QuantizedWeight {
         try quantizeWeight(name: name, weight, hessian: statistics.hessian)
@@ -52,6 +55,12 @@ public struct SequentialCorrections: Sendable, Equatable {
     }
 }
 
+/// The widest grid for which sequential calibration runs the encoder's linears in bfloat16 (twice
+/// the rate). Measured on held-out text: 2–4-bit roundings came out the same either way, while
+/// 8-bit GPTQ, whose grid is as fine as bfloat16's 8 significant bits, lost a third more of its
+/// small error (mean 1 − cosine 5.4e-5 → 7.3e-5), so wider grids keep float32.
+let bfloat16LinearsUpToBits = 4
+
 /// Quantizes the encoder site by site, each linear measured on the model as quantized up to it
 /// (`SequentialCalibration`); `progress` gets a line per site. `corrections` say whether each
 /// weight is rounded against its input covariance with its bias then absorbing the mean output
@@ -64,7 +73,8 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
     let tensors = Dictionary(uniqueKeysWithValues: jobs.map { ($0.name, $0.tensor) })
     var done: [String: QuantizedWeight] = [:]
     var adjusted = source
-    let driver = SequentialCalibration(model: model, run: run, asymmetric: corrections.asymmetric)
+    let driver = SequentialCalibration(model: model, run: run, asymmetric: corrections.asymmetric,
+                                       bfloat16Linears: quantizer.bitsPerWeight <= bfloat16LinearsUpToBits)
     try driver.run(source, targets: Set(tensors.keys)) { stage, stageCount, names, statistics in
         let prefix = model.architecture.layerPrefix(stage)
         let short = names.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }

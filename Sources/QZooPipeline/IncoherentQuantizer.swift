@@ -15,6 +15,7 @@ public struct IncoherentQuantizer<Inner: CalibratedQuantizer>: CalibratedQuantiz
     }
 
     public var methodName: String { inner.methodName }
+    public var bitsPerWeight: Int { inner.bitsPerWeight }
 
     /// The inner rounding on the rotated weight and Hessian. Max and mean |x| are per input
     /// channel of the unrotated basis, so the inner method does not see them.

@@ -87,11 +87,38 @@ import QZooCore
         #expect(try !pack(matrix(rows: 3, width: 40, seed: 6), rows: 3, width: 40).usesKernel)
     }
 
+    /// `x·Wᵀ` added to `c`: row counts with a partial last tile of 8, one to three panels of
+    /// outputs; odd inputs and outputs that are no multiple of 16 take the fallback.
+    @Test(arguments: [(1, 6, 16), (7, 34, 48), (13, 40, 32), (29, 18, 80), (70, 64, 144), (9, 5, 16), (9, 6, 3)])
+    func linearMatchesRoundedReference(_ rows: Int, _ inputs: Int, _ outputs: Int) throws {
+        let x = matrix(rows: rows, width: inputs, seed: 7), w = matrix(rows: outputs, width: inputs, seed: 8)
+        let weight = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        var c = [Float](repeating: 0.25, count: rows * outputs)
+        try x.withUnsafeBufferPointer { x in try c.withUnsafeMutableBufferPointer { try BFloat16Product.addLinear(x, rows: rows, weight: weight, into: $0) } }
+        var worst = 0.0, scale = 0.0
+        for r in 0..<rows {
+            for o in 0..<outputs {
+                let expected = 0.25 + (0..<inputs).reduce(0.0) {
+                    $0 + Double(BFloat16Product.rounded(x[r * inputs + $1])) * Double(BFloat16Product.rounded(w[o * inputs + $1]))
+                }
+                worst = max(worst, abs(Double(c[r * outputs + o]) - expected))
+                scale = max(scale, abs(expected))
+            }
+        }
+        #expect(worst / scale < 1e-5)
+        #expect(weight.usesKernel == (BFloat16Product.accelerated && outputs % 16 == 0 && inputs % 2 == 0))
+    }
+
     @Test func mismatchedShapesAreRefused() throws {
         let a = try pack(matrix(rows: 4, width: 48, seed: 4), rows: 4, width: 48)
         let b = try pack(matrix(rows: 5, width: 48, seed: 5), rows: 5, width: 48)
         var c = [Float](repeating: 0, count: 48 * 48)
         #expect(throws: QZooError.self) { try c.withUnsafeMutableBufferPointer { try BFloat16Product.addTransposedProduct(a, b, into: $0) } }
         #expect(throws: QZooError.self) { try [Float](repeating: 0, count: 10).withUnsafeBufferPointer { try BFloat16Product.pack($0, rows: 4, width: 48) } }
+        let weight = try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: 16, inFeatures: 2) }
+        #expect(throws: QZooError.self) { try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: 16, inFeatures: 4) } }
+        #expect(throws: QZooError.self) {
+            try [Float](repeating: 1, count: 5).withUnsafeBufferPointer { x in try c.withUnsafeMutableBufferPointer { try BFloat16Product.addLinear(x, rows: 3, weight: weight, into: $0) } }
+        }
     }
 }

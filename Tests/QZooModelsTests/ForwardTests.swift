@@ -13,6 +13,21 @@ import QZooCore
         }
     }
 
+    /// bfloat16 linear products round (the output differs from float32) and only round: the
+    /// embeddings stay within bfloat16's precision of the float64 ones.
+    @Test func bfloat16LinearsStayCloseToFloat64() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let batch = SyntheticBert.batch(lengths: [5, 17, 2, 31])
+        let single = try BertEncoder(architecture: architecture, checkpoint: checkpoint).sentenceEmbeddings(batch)
+        let rounded = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .bfloat16Linears).sentenceEmbeddings(batch)
+        let double = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .float64).sentenceEmbeddings(batch)
+        #expect(rounded != single)
+        for index in 0..<batch.count {
+            let similarity = cosine(row(rounded, index, width: 16), row(double, index, width: 16))
+            #expect(similarity > 0.9999 && similarity < 0.999999, "\(similarity)")
+        }
+    }
+
     /// Packing sequences together must not let them attend to each other: each sequence's
     /// embedding is the same alone and in a batch.
     @Test func sequencesInABatchDoNotInteract() throws {

@@ -15,8 +15,10 @@ import QZooTestSupport
 
     /// Site by site, the statistics must be those of a full forward pass of the model with every
     /// earlier site's weights already replaced (the attention output sees the quantized q, k, v),
-    /// up to the order of the float32 sums (two batch lanes, added at the end).
-    @Test func eachSiteSeesAFullForwardOfThePartlyQuantizedModel() throws {
+    /// up to the order of the float32 sums (two batch lanes, added at the end), with float32 or
+    /// bfloat16 linears alike.
+    @Test(arguments: [false, true])
+    func eachSiteSeesAFullForwardOfThePartlyQuantizedModel(bfloat16Linears: Bool) throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let model = RunnableBert(architecture: architecture, tokenizer: try tokenizer())
         let run = CalibrationRun(texts: ["a cab fed", "hide the jade bead", "be", "ache bid gag cede", "dig a deep hedge"],
@@ -24,10 +26,11 @@ import QZooTestSupport
         var current = checkpoint
         var seen: [[String]] = []
         let targets = Set(architecture.linearLayers.map(\.name))
-        try SequentialCalibration(model: model, run: run).run(checkpoint, targets: targets) { layer, count, names, statistics in
+        let precision: BertEncoder.Precision = bfloat16Linears ? .bfloat16Linears : .float32
+        try SequentialCalibration(model: model, run: run, bfloat16Linears: bfloat16Linears).run(checkpoint, targets: targets) { layer, count, names, statistics in
             seen.append(names)
             #expect(count == architecture.config.layerCount)
-            let reference = try model.calibrate(current, on: run, bfloat16Gram: true)
+            let reference = try model.calibrate(current, on: run, precision: precision, bfloat16Gram: true)
             for name in names {
                 let mine = try #require(statistics.layers[name]), theirs = try #require(reference.layers[name])
                 #expect(mine.tokens == theirs.tokens)
@@ -72,9 +75,9 @@ import QZooTestSupport
         let (architecture, checkpoint) = try SyntheticBert.model()
         let model = RunnableBert(architecture: architecture, tokenizer: try tokenizer())
         let run = CalibrationRun(texts: ["a cab fed", "hide the jade bead", "be", "ache bid gag cede"], maxLength: 8, batchSize: 2)
-        let float = try model.calibrate(checkpoint, on: run)
+        let float = try model.calibrate(checkpoint, on: run, precision: .bfloat16Linears)
         var sites = 0
-        try SequentialCalibration(model: model, run: run, asymmetric: true).run(checkpoint, targets: Set(architecture.linearLayers.map(\.name))) { _, _, names, statistics in
+        try SequentialCalibration(model: model, run: run, asymmetric: true, bfloat16Linears: true).run(checkpoint, targets: Set(architecture.linearLayers.map(\.name))) { _, _, names, statistics in
             for name in names {
                 let layer = try #require(statistics.layers[name]), reference = try #require(layer.reference)
                 let floatMean = try #require(float.layers[name]?.mean)

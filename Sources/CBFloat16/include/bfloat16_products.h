@@ -23,4 +23,21 @@ void qzoo_bf16_pack(const float *x, size_t rows, size_t width, uint16_t *out);
 void qzoo_bf16_add_transposed_product(const uint16_t *a, const uint16_t *b, size_t rows, size_t aWidth, size_t bWidth,
                                       int upper, float *c, size_t ldc);
 
+/* Rows of a row-major rows × depth operand for qzoo_bf16_add_product: ⌈rows/8⌉·8 rows of depth
+ * values (depth even). */
+size_t qzoo_bf16_rows_count(size_t rows, size_t depth);
+
+/* Rounds row-major float32 `x` (rows × depth, depth even) to bfloat16 row-major, each row's pairs
+ * of neighbouring values being the kernel's 32-bit operands, then zero rows up to a multiple of 8. */
+void qzoo_bf16_round_rows(const float *x, size_t rows, size_t depth, uint16_t *out);
+
+/* Packs Wᵀ of row-major float32 `weight` (outputs × inputs, outputs a multiple of 16, inputs even)
+ * as qzoo_bf16_pack would pack the transposed matrix (inputs rows × outputs width). */
+void qzoo_bf16_pack_transposed(const float *weight, size_t outputs, size_t inputs, uint16_t *out);
+
+/* c[r·ldc + j] += Σ_k x[r][k] · w[k][j] for r < rows, j < width: `x` from qzoo_bf16_round_rows
+ * (rows × depth) and `w` from qzoo_bf16_pack (depth × width, width a multiple of 16): a linear
+ * layer's x·Wᵀ with w from qzoo_bf16_pack_transposed. */
+void qzoo_bf16_add_product(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width, float *c, size_t ldc);
+
 #endif

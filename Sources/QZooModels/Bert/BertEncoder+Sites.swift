@@ -18,7 +18,8 @@ extension BertEncoder {
         try model.apply(site, layer: index, &state, batch, observe: { _, _, _, _, _ in }, profile: &profile)
     }
 
-    /// The float32 forward pass, for the site-by-site steps (sequential calibration runs in float32).
+    /// The float32 forward pass (its linear products in bfloat16 or not), for the site-by-site
+    /// steps.
     private func floatModel(layer index: Int) throws -> BertForward<Float> {
         guard (0..<config.layerCount).contains(index) else {
             throw QZooError(.invalidArgument, "layer \(index) is outside the encoder's \(config.layerCount) layers")
@@ -39,7 +40,7 @@ extension BertEncoder {
             throw QZooError(.invalidArgument, "layer \(index) is outside the encoder's \(config.layerCount) layers")
         }
         let linears = architecture.layerLinears(index)
-        var copy = self
+        var replacements: [(position: Int, isWeight: Bool, values: [Float])] = []
         for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
             let weight = linears.firstIndex(where: { $0.name == name }), bias = linears.firstIndex(where: { $0.biasName == name })
             guard let position = weight ?? bias else {
@@ -50,21 +51,28 @@ extension BertEncoder {
             guard tensor.dtype.isFloatingPoint, tensor.shape == expected else {
                 throw QZooError(.invalidArgument, "replacement is \(tensor.dtype.rawValue) \(tensor.shape); expected a floating-point \(expected)", tensor: name)
             }
-            copy.forward = copy.forward.replacing(position, layer: index, isWeight: weight != nil, values: tensor.floats())
+            replacements.append((position, weight != nil, tensor.floats()))
         }
+        var copy = self
+        copy.forward = try forward.replacing(replacements, layer: index)
         return copy
     }
 }
 
 extension BertEncoder.Forward {
-    /// The same model with one linear's weight (or bias) replaced by `values`.
-    func replacing(_ position: Int, layer index: Int, isWeight: Bool, values: [Float]) -> Self {
+    /// The same model with some of layer `index`'s linear weights (or biases) replaced.
+    func replacing(_ replacements: [(position: Int, isWeight: Bool, values: [Float])], layer index: Int) throws -> Self {
         switch self {
         case .float(var model):
-            model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values)
+            for (position, isWeight, values) in replacements {
+                model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values)
+            }
+            try model.weights.roundAgain(Set(replacements.filter(\.isWeight).map(\.position)), layer: index)
             return .float(model)
         case .double(var model):
-            model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values.map(Double.init))
+            for (position, isWeight, values) in replacements {
+                model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values.map(Double.init))
+            }
             return .double(model)
         }
     }

@@ -3,12 +3,20 @@ import QZooMath
 
 /// A BERT encoder ready to run: its architecture and its weights in the chosen precision.
 ///
-/// Every matrix product goes through OpenBLAS. Sequences are packed (see `TokenBatch`), token
+/// Every matrix product goes through OpenBLAS, except the linear layers' in `.bfloat16Linears`
+/// (`BFloat16Product`). Sequences are packed (see `TokenBatch`), token
 /// type ids are 0 and positions restart at 0 in each sequence, as for single-sentence input.
-/// Results are float32 in both precisions; `.float64` computes everything in double (slower),
+/// Results are float32 in every precision; `.float64` computes everything in double (slower),
 /// as a reference for checking the float32 pass.
 public struct BertEncoder: Sendable {
-    public enum Precision: String, Sendable, CaseIterable { case float32, float64 }
+    public enum Precision: String, Sendable, CaseIterable {
+        case float32, float64
+        /// float32, except that the linear layers multiply bfloat16-rounded inputs and weights
+        /// (float32 sums, `BFloat16Product.addLinear`): about twice the rate where the CPU has
+        /// AVX512-BF16. Sequential calibration's forward pass, whose only product is second-order
+        /// statistics that are themselves summed over bfloat16-rounded inputs.
+        case bfloat16Linears = "bf16-linears"
+    }
 
     public let architecture: BertArchitecture
     public let precision: Precision
@@ -25,6 +33,10 @@ public struct BertEncoder: Sendable {
         self.precision = precision
         switch precision {
         case .float32: forward = .float(try BertForward(architecture: architecture, checkpoint: checkpoint))
+        case .bfloat16Linears:
+            var model = try BertForward<Float>(architecture: architecture, checkpoint: checkpoint)
+            try model.weights.roundLinearsToBFloat16()
+            forward = .float(model)
         case .float64: forward = .double(try BertForward(architecture: architecture, checkpoint: checkpoint))
         }
     }

@@ -18,6 +18,19 @@ struct BertWeights<T: BLASScalar>: Sendable {
         var bias: [T]
         var inFeatures: Int
         var outFeatures: Int
+        /// The weight rounded for `BFloat16Product.addLinear`, when the forward pass multiplies
+        /// in bfloat16 (float32 weights only); kept in step with `weight` by `roundAgain`.
+        var bfloat16: BFloat16Product.LinearWeight?
+
+        /// Rounds `weight` to bfloat16 for the linear product.
+        mutating func roundToBFloat16() throws {
+            guard let floats = weight as? [Float] else {
+                throw QZooError(.invalidArgument, "bfloat16 linear products need float32 weights, not \(T.self)")
+            }
+            bfloat16 = try floats.withUnsafeBufferPointer {
+                try BFloat16Product.linearWeight($0, outFeatures: outFeatures, inFeatures: inFeatures)
+            }
+        }
     }
 
     /// What happens to a scale group's input before its linears read it: the explicit
@@ -72,6 +85,15 @@ struct BertWeights<T: BLASScalar>: Sendable {
         }
     }
 
+    /// Every linear layer's weight rounded for bfloat16 products (`Dense.bfloat16`).
+    mutating func roundLinearsToBFloat16() throws {
+        for index in layers.indices {
+            for field in [\Layer.queryKeyValue, \.attentionOutput, \.intermediate, \.output] {
+                try layers[index][keyPath: field].roundToBFloat16()
+            }
+        }
+    }
+
     /// The group's input treatment; its consumers must agree (one input feeds them all).
     static func groupInput(_ group: ScaleGroup, _ checkpoint: Checkpoint) throws -> GroupInput {
         let scales = group.consumers.map { checkpoint.inputScales[$0]?.floats() }
@@ -95,15 +117,32 @@ struct BertWeights<T: BLASScalar>: Sendable {
 extension BertWeights {
     /// Replaces `field` (`\.weight`, row-major `[out, in]`, or `\.bias`) of linear `position`
     /// of layer `index` (0…5 in `BertArchitecture.layerLinears` order) with `values` of the
-    /// checkpoint's shape; query, key and value are their thirds of the stacked matrix.
+    /// checkpoint's shape; query, key and value are their thirds of the stacked matrix. Weights
+    /// rounded for bfloat16 products need `roundAgain` after.
     mutating func replace(_ field: WritableKeyPath<Dense, [T]>, ofLinear position: Int, layer index: Int, values: [T]) {
         switch position {
         case 0...2:
             let offset = position * values.count
             layers[index].queryKeyValue[keyPath: field].replaceSubrange(offset ..< offset + values.count, with: values)
-        case 3: layers[index].attentionOutput[keyPath: field] = values
-        case 4: layers[index].intermediate[keyPath: field] = values
-        default: layers[index].output[keyPath: field] = values
+        default: layers[index][keyPath: Self.dense(position)][keyPath: field] = values
+        }
+    }
+
+    /// Rounds again the bfloat16 copies of layer `index`'s linears at `positions` (once for the
+    /// stacked q|k|v however many of them were replaced).
+    mutating func roundAgain(_ positions: Set<Int>, layer index: Int) throws {
+        for dense in Set(positions.map(Self.dense)) where layers[index][keyPath: dense].bfloat16 != nil {
+            try layers[index][keyPath: dense].roundToBFloat16()
+        }
+    }
+
+    /// The matrix holding linear `position` (0…5 in `BertArchitecture.layerLinears` order).
+    private static func dense(_ position: Int) -> WritableKeyPath<Layer, Dense> {
+        switch position {
+        case 0...2: \.queryKeyValue
+        case 3: \.attentionOutput
+        case 4: \.intermediate
+        default: \.output
         }
     }
 }

@@ -9,7 +9,7 @@ import QZooMath
 /// (VectorMath for float32).
 enum EncoderKernels {
     /// `out[r] = x[r]·Wᵀ + b (+ residual[r])` for `rows` rows: bias (and residual) first, then
-    /// one gemm accumulating into it.
+    /// one product accumulating into it (in bfloat16 when the weight is rounded for it, else gemm).
     static func linear<T: BLASScalar>(
         _ x: UnsafeBufferPointer<T>, rows: Int, dense: BertWeights<T>.Dense,
         residual: UnsafeBufferPointer<T>? = nil, into out: UnsafeMutableBufferPointer<T>,
@@ -28,8 +28,12 @@ enum EncoderKernels {
             }
         }
         let start = MonotonicClock.seconds()
-        try dense.weight.withUnsafeBufferPointer { w in
-            try BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: w, ldb: inF, beta: 1, c: out, ldc: outF)
+        if let rounded = dense.bfloat16, let x = x as? UnsafeBufferPointer<Float>, let out = out as? UnsafeMutableBufferPointer<Float> {
+            try BFloat16Product.addLinear(x, rows: rows, weight: rounded, into: out)
+        } else {
+            try dense.weight.withUnsafeBufferPointer { w in
+                try BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: w, ldb: inF, beta: 1, c: out, ldc: outF)
+            }
         }
         profile.linearSeconds += MonotonicClock.seconds() - start
         profile.linearFlops += 2 * Double(rows) * Double(inF) * Double(outF)

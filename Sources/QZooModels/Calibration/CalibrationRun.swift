@@ -28,11 +28,11 @@ public struct RunnableBert: Sendable {
     }
 
     /// Statistics of every linear layer's input from a forward pass of `checkpoint` over
-    /// `run.texts` (Gram matrices of bfloat16-rounded inputs with `bfloat16Gram`, as sequential
-    /// calibration sums them).
-    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, bfloat16Gram: Bool = false,
-                          progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
-        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+    /// `run.texts`, with the encoder in `precision` (float32 or bfloat16 linears) and, with
+    /// `bfloat16Gram`, Gram matrices of bfloat16-rounded inputs, as sequential calibration sums them.
+    public func calibrate(_ checkpoint: Checkpoint, on run: CalibrationRun, precision: BertEncoder.Precision = .float32,
+                          bfloat16Gram: Bool = false, progress: (Int) -> Void = { _ in }) throws -> CalibrationSet {
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: precision)
         let embedder = try SentenceEmbedder(tokenizer: tokenizer, encoder: encoder, maxLength: run.maxLength, batchSize: run.batchSize)
         var accumulator = CalibrationAccumulator(architecture: architecture, bfloat16Gram: bfloat16Gram)
         var profile = ForwardProfile()

@@ -16,6 +16,12 @@ import QZooMath
 /// single-threaded BLAS and its own statistics, summed in lane order: both cores stay busy in
 /// the element-wise steps too, and the result does not depend on how many cores there are.
 ///
+/// With `bfloat16Linears` the layers run in `BertEncoder.Precision.bfloat16Linears`: their
+/// matrix products take bfloat16-rounded inputs and weights, as the Gram matrices measured from
+/// them always do, which doubles the rate of the larger half of the work where the CPU has
+/// AVX512-BF16. Fine for rounding far coarser than bfloat16's 8 significant bits (the caller
+/// decides; `quantizeSequentially` does it up to 4 bits).
+///
 /// With `asymmetric` the float model runs beside the quantized one, and each site's statistics
 /// also carry the float model's input on the same tokens (`ReferenceInput`), so the weights can
 /// be fitted to reproduce the float model's output rather than the quantized model's own
@@ -29,12 +35,15 @@ public struct SequentialCalibration: Sendable {
     public var run: CalibrationRun
     /// Also measure each site's input in the float model (`LayerCalibration.reference`).
     public var asymmetric: Bool
+    /// Run the linear layers in bfloat16 (`BertEncoder.Precision.bfloat16Linears`).
+    public var bfloat16Linears: Bool
     static let laneCount = 2
 
-    public init(model: RunnableBert, run: CalibrationRun, asymmetric: Bool = false) {
+    public init(model: RunnableBert, run: CalibrationRun, asymmetric: Bool = false, bfloat16Linears: Bool = false) {
         self.model = model
         self.run = run
         self.asymmetric = asymmetric
+        self.bfloat16Linears = bfloat16Linears
     }
 
     /// The float model and its activations, run beside the quantized one (asymmetric only).
@@ -55,18 +64,21 @@ public struct SequentialCalibration: Sendable {
                             + "leave it out of the weights to quantize", tensor: stray)
         }
         let batches = try tokenBatches()
-        var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+        var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint,
+                                      precision: bfloat16Linears ? .bfloat16Linears : .float32)
         var states = try batches.map { LayerActivations(input: try encoder.embeddings($0)) }
         var float = asymmetric ? FloatStream(encoder: encoder, states: states) : nil
         let (layerCount, siteCount) = (architecture.config.layerCount, LayerSite.allCases.count)
         let lastTarget = architecture.scaleGroups.lastIndex { !targets.isDisjoint(with: $0.consumers) }
         for index in 0..<(lastTarget.map { $0 / siteCount + 1 } ?? 0) {
             for site in LayerSite.allCases {
-                let names = architecture.scaleGroups[index * siteCount + site.rawValue].consumers.filter(targets.contains)
+                let group = index * siteCount + site.rawValue
+                let names = architecture.scaleGroups[group].consumers.filter(targets.contains)
                 if !names.isEmpty {
                     let statistics = try measure(encoder, site, layer: index, states, float: float)
                     encoder = try encoder.replacingWeights(try quantize(index, layerCount, names, statistics), layer: index)
                 }
+                if group == lastTarget { return }  // no later site reads what applying it would give
                 try apply(encoder, site, layer: index, &states, batches)
                 if var stream = float {
                     float = nil

@@ -1,3 +1,4 @@
+import Dispatch
 import QZooCore
 import QZooMath
 
@@ -93,10 +94,23 @@ public struct RandomizedHadamard: Sendable, Equatable {
     }
 
     /// Each row `x` of the matrix becomes `𝓗x` (or `𝓗ᵀx`) — i.e. the matrix is multiplied on the
-    /// right by `𝓗ᵀ` (or `𝓗`).
+    /// right by `𝓗ᵀ` (or `𝓗`). Rows are independent, so two halves go side by side: rotating a
+    /// large weight or Hessian otherwise leaves a core idle between the parallel steps around it.
     private func applyToRows(_ values: inout [Float], _ transform: HadamardTransform, count: Int, transposed: Bool) {
-        values.withUnsafeMutableBufferPointer { transform.apply($0, count: count, transposed: transposed) }
+        let parts = count >= Self.rowsWorthSplitting ? 2 : 1
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard buffer.count >= count * transform.size else { return }
+            nonisolated(unsafe) let data = buffer
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let rows = part * count / parts ..< (part + 1) * count / parts
+                let slice = UnsafeMutableBufferPointer(rebasing: data[rows.lowerBound * transform.size ..< rows.upperBound * transform.size])
+                transform.apply(slice, count: rows.count, transposed: transposed)
+            }
+        }
     }
+
+    /// Below this many rows one core does them (a thread hand-off costs more than half the work).
+    static let rowsWorthSplitting = 256
 
     /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed.
     private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, rows: Int, columns: Int,
