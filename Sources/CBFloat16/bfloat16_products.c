@@ -57,20 +57,26 @@ QZOO_BF16 __attribute__((always_inline)) static inline void tile(const uint32_t 
         }
 }
 
+/* `tile` over the panels of `b` from column j0 of a `width`-wide operand: up to TILE_PANELS, each
+ * count a separate inlined copy with its accumulators in registers. */
+QZOO_BF16 static inline void tile_at(const uint32_t *a, size_t pairStep, size_t rowStep, const uint32_t *b, size_t pairs,
+                                     size_t width, size_t j0, float *c, size_t ldc) {
+    const uint32_t *columns = b + (j0 / PANEL) * pairs * PANEL;
+    const size_t panels = (width - j0) / PANEL < TILE_PANELS ? (width - j0) / PANEL : TILE_PANELS;
+    if (panels == 3) tile(a, pairStep, rowStep, columns, pairs, c, ldc, 3);
+    else if (panels == 2) tile(a, pairStep, rowStep, columns, pairs, c, ldc, 2);
+    else tile(a, pairStep, rowStep, columns, pairs, c, ldc, 1);
+}
+
 QZOO_BF16 void qzoo_bf16_add_transposed_product(const uint16_t *a, const uint16_t *b, size_t rows, size_t aWidth, size_t bWidth,
                                                 int upper, float *c, size_t ldc) {
     const size_t pairs = (rows + 1) / 2, tileWidth = TILE_PANELS * PANEL;
     const uint32_t *a32 = (const uint32_t *)a, *b32 = (const uint32_t *)b;
     for (size_t j0 = 0; j0 < bWidth; j0 += tileWidth) {
-        const uint32_t *columns = b32 + (j0 / PANEL) * pairs * PANEL;
-        const size_t panels = (bWidth - j0) / PANEL < TILE_PANELS ? (bWidth - j0) / PANEL : TILE_PANELS;
         const size_t end = upper && j0 + tileWidth < aWidth ? j0 + tileWidth : aWidth;
         for (size_t i0 = 0; i0 < end; i0 += TILE_ROWS) {
             const uint32_t *rowsOfA = a32 + (i0 / PANEL) * pairs * PANEL + i0 % PANEL;
-            float *out = c + i0 * ldc + j0;
-            if (panels == 3) tile(rowsOfA, PANEL, 1, columns, pairs, out, ldc, 3);
-            else if (panels == 2) tile(rowsOfA, PANEL, 1, columns, pairs, out, ldc, 2);
-            else tile(rowsOfA, PANEL, 1, columns, pairs, out, ldc, 1);
+            tile_at(rowsOfA, PANEL, 1, b32, pairs, bWidth, j0, c + i0 * ldc + j0, ldc);
         }
     }
 }
@@ -112,19 +118,16 @@ void qzoo_bf16_pack_transposed(const float *weight, size_t outputs, size_t input
 QZOO_BF16 static void row_block(const uint32_t *x, size_t r0, size_t r1, size_t rows, size_t pairs, const uint32_t *w,
                                 size_t width, float *c, size_t ldc) {
     for (size_t j0 = 0; j0 < width; j0 += TILE_PANELS * PANEL) {
-        const uint32_t *columns = w + (j0 / PANEL) * pairs * PANEL;
-        const size_t panels = (width - j0) / PANEL < TILE_PANELS ? (width - j0) / PANEL : TILE_PANELS;
+        const size_t span = width - j0 < TILE_PANELS * PANEL ? width - j0 : TILE_PANELS * PANEL;
         for (size_t i0 = r0; i0 < r1; i0 += TILE_ROWS) {
             float scratch[TILE_ROWS * TILE_PANELS * PANEL];
             const int partial = i0 + TILE_ROWS > rows;
             if (partial) memset(scratch, 0, sizeof scratch);
             float *out = partial ? scratch : c + i0 * ldc + j0;
             const size_t step = partial ? TILE_PANELS * PANEL : ldc;
-            if (panels == 3) tile(x + i0 * pairs, 1, pairs, columns, pairs, out, step, 3);
-            else if (panels == 2) tile(x + i0 * pairs, 1, pairs, columns, pairs, out, step, 2);
-            else tile(x + i0 * pairs, 1, pairs, columns, pairs, out, step, 1);
+            tile_at(x + i0 * pairs, 1, pairs, w, pairs, width, j0, out, step);
             for (size_t r = 0; partial && i0 + r < rows; r++)
-                for (size_t j = 0; j < panels * PANEL; j++) c[(i0 + r) * ldc + j0 + j] += scratch[r * step + j];
+                for (size_t j = 0; j < span; j++) c[(i0 + r) * ldc + j0 + j] += scratch[r * step + j];
         }
     }
 }
