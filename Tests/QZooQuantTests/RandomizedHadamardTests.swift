@@ -51,6 +51,23 @@ import QZooTestSupport
         #expect(abs(after - before) <= 1e-4 * before, "tr(W H Wᵀ) \(before) became \(after)")
     }
 
+    /// The Hessian is rotated on both sides by the column transform: exactly the weight
+    /// rotation of an RHT with the column signs on both sides, then symmetrized, whatever
+    /// shortcut `rotate(hessian:)` takes (it never forms the left product the weight path does).
+    @Test(arguments: [24, 64, 96, 1536])
+    func hessianRotationIsTheTwoSidedWeightRotationSymmetrized(columns: Int) throws {
+        let hessian = GPTQTestProblems.hessian(columns: columns, tokens: 40, seed: UInt64(columns))
+        let rht = try RandomizedHadamard(rows: 12, columns: columns, seed: 5)
+        let twoSided = try RandomizedHadamard(rowSigns: rht.columnSigns, columnSigns: rht.columnSigns)
+        let asWeight = twoSided.rotate(weight: hessian.map { Float($0) })
+        let rotated = rht.rotate(hessian: hessian)
+        let expected = (0 ..< columns * columns).map { i in
+            0.5 * (Double(asWeight[i]) + Double(asWeight[(i % columns) * columns + i / columns]))
+        }
+        #expect(rotated == expected)
+        #expect(zip(rotated, hessian).contains { abs($0 - $1) > 1e-3 * abs($1) }, "the rotation changed nothing")
+    }
+
     @Test func signsFollowTheSeedAndSurviveStorage() throws {
         let a = try RandomizedHadamard(rows: 12, columns: 16, seed: 1)
         #expect(a == (try RandomizedHadamard(rows: 12, columns: 16, seed: 1)))

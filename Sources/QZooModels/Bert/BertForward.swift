@@ -50,12 +50,14 @@ struct BertForward<T: BLASScalar>: Sendable {
     func embed(_ batch: TokenBatch) -> [T] {
         let h = config.hiddenSize
         var x = [T](repeating: 0, count: batch.tokenCount * h)
+        var word = [Float](repeating: 0, count: h)
         x.withUnsafeMutableBufferPointer { out in
             for sequence in 0..<batch.count {
                 for (position, token) in batch.range(sequence).enumerated() {
-                    let word = Int(batch.ids[token]) * h, place = position * h, row = token * h
+                    word.withUnsafeMutableBufferPointer { weights.wordEmbeddings.row(Int(batch.ids[token]), into: $0) }
+                    let place = position * h, row = token * h
                     for c in 0..<h {
-                        out[row + c] = weights.wordEmbeddings[word + c] + weights.positionEmbeddings[place + c] + weights.tokenTypeEmbeddings[c]
+                        out[row + c] = T(word[c]) + weights.positionEmbeddings[place + c] + weights.tokenTypeEmbeddings[c]
                     }
                 }
             }

@@ -53,7 +53,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
         var outputNorm: Norm
     }
 
-    var wordEmbeddings: [T]
+    var wordEmbeddings: EmbeddingTable<T>
     var positionEmbeddings: [T]
     var tokenTypeEmbeddings: [T]
     var embeddingNorm: Norm
@@ -63,7 +63,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
         try architecture.validate(checkpoint)
         let load = { (name: String) -> [T] in Self.values(checkpoint, name) }
         let p = architecture.prefix
-        wordEmbeddings = load(p + "embeddings.word_embeddings.weight")
+        wordEmbeddings = try EmbeddingTable(checkpoint, p + "embeddings.word_embeddings.weight", width: architecture.config.hiddenSize)
         positionEmbeddings = load(p + "embeddings.position_embeddings.weight")
         tokenTypeEmbeddings = load(p + "embeddings.token_type_embeddings.weight")
         embeddingNorm = Norm(gamma: load(p + "embeddings.LayerNorm.weight"), beta: load(p + "embeddings.LayerNorm.bias"))

@@ -18,9 +18,12 @@ public enum LayerSite: Int, CaseIterable, Sendable {
 }
 
 /// One batch's activations inside an encoder layer between sites: what the remaining sites read
-/// (their inputs and the residuals still to be added). Buffers no later site needs are dropped.
+/// (their inputs and the residuals still to be added). Buffers no later site needs are dropped:
+/// sequential calibration keeps every calibration token's activations between sites, so a buffer
+/// held too long is tens of megabytes more at the FFN, where the footprint peaks.
 struct LayerActivations<T: Sendable>: Sendable {
-    /// The layer's input until the last site is applied, then the layer's output.
+    /// The layer's input until the attention output (which adds it back) is applied; after the
+    /// last site, the layer's output.
     var input: [T]
     var context: [T] = []
     var attended: [T] = []
@@ -44,7 +47,7 @@ struct LayerActivations<T: Sendable>: Sendable {
     mutating func store(_ result: [T], after site: LayerSite) {
         switch site {
         case .attentionInput: context = result
-        case .attentionOutput: (attended, context) = (result, [])
+        case .attentionOutput: (attended, context, input) = (result, [], [])
         case .ffnInput: ffn = result
         case .ffnOutput: (input, attended, ffn) = (result, [], [])
         }

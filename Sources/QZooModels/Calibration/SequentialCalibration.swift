@@ -15,6 +15,10 @@ import QZooMath
 /// Batches are split over `laneCount` lanes (batch `b` in lane `b % laneCount`), each with
 /// single-threaded BLAS and its own statistics, summed in lane order: both cores stay busy in
 /// the element-wise steps too, and the result does not depend on how many cores there are.
+/// OpenBLAS stays on one thread for the whole run, `quantize` included: the methods spread their
+/// own work (weights side by side, rows in parts), and an OpenBLAS call on several threads
+/// leaves its helpers spinning for a while after it returns, taking turns on the cores with the
+/// parallel step that follows.
 ///
 /// With `bfloat16Linears` the layers run in `BertEncoder.Precision.bfloat16Linears`: their
 /// matrix products take bfloat16-rounded inputs and weights, as the Gram matrices measured from
@@ -57,6 +61,11 @@ public struct SequentialCalibration: Sendable {
     /// tensors for `names`. Throws, naming the tensor, when a target is not an encoder linear.
     public func run(_ checkpoint: Checkpoint, targets: Set<String>,
                     quantize: (Int, Int, [String], CalibrationSet) throws -> [String: Tensor]) throws {
+        try BLAS.singleThreaded { try runSites(checkpoint, targets: targets, quantize: quantize) }
+    }
+
+    private func runSites(_ checkpoint: Checkpoint, targets: Set<String>,
+                          quantize: (Int, Int, [String], CalibrationSet) throws -> [String: Tensor]) throws {
         let architecture = model.architecture
         let reachable = Set(architecture.scaleGroups.flatMap(\.consumers))
         if let stray = targets.subtracting(reachable).sorted().first {
@@ -66,7 +75,7 @@ public struct SequentialCalibration: Sendable {
         let batches = try tokenBatches()
         var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint,
                                       precision: bfloat16Linears ? .bfloat16Linears : .float32)
-        var states = try batches.map { LayerActivations(input: try encoder.embeddings($0)) }
+        var states = try embedded(encoder, batches)
         var float = asymmetric ? FloatStream(encoder: encoder, states: states) : nil
         let (layerCount, siteCount) = (architecture.config.layerCount, LayerSite.allCases.count)
         let lastTarget = architecture.scaleGroups.lastIndex { !targets.isDisjoint(with: $0.consumers) }
@@ -153,6 +162,16 @@ public struct SequentialCalibration: Sendable {
             try accumulator.observe(group: group, input: x, rows: rows, columns: cross.width, packed: rounded)
             try reference.withUnsafeBufferPointer { try cross.add(reference: $0, input: rounded) }
         }
+    }
+
+    /// Every batch's embeddings, the first site's input.
+    private func embedded(_ encoder: BertEncoder, _ batches: [TokenBatch]) throws -> [LayerActivations<Float>] {
+        let lanes = try inLanes(count: batches.count) { members in
+            try members.map { b in (b, LayerActivations(input: try encoder.embeddings(batches[b]))) }
+        }
+        var states = [LayerActivations<Float>](repeating: LayerActivations(input: []), count: batches.count)
+        for (b, state) in lanes.joined() { states[b] = state }
+        return states
     }
 
     /// `site` applied to every batch with the encoder's current weights.

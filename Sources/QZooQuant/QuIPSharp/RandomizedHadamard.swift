@@ -76,14 +76,41 @@ public struct RandomizedHadamard: Sendable, Equatable {
 
     /// `Hr = 𝓗_nᵀ S_U H S_U 𝓗_n` for a row-major `n × n` Hessian (computed in float32, as the
     /// reference does, and made exactly symmetric).
+    ///
+    /// The left product is taken on the transpose, `(S H S 𝓗)ᵀ` with its rows rotated, which is
+    /// the rotated Hessian transposed; symmetrizing reads it both ways, so it is never turned
+    /// back. That keeps one scratch matrix and rotates both sides' rows on every core.
     public func rotate(hessian: [Double]) -> [Double] {
+        let n = columns
         var h = hessian.map { Float($0) }
-        scale(&h, rows: columns, columns: columns, rowFactors: columnSigns, columnFactors: columnSigns)
-        applyToRows(&h, columnTransform, count: columns, transposed: true)
-        applyToColumns(&h, columnTransform, rows: columns, columns: columns, transposed: true)
-        var transposed = [Float](repeating: 0, count: h.count)
-        Self.transpose(h, rows: columns, columns: columns, into: &transposed)
-        return zip(h, transposed).map { 0.5 * (Double($0) + Double($1)) }
+        scale(&h, rows: n, columns: n, rowFactors: columnSigns, columnFactors: columnSigns)
+        applyToRows(&h, columnTransform, count: n, transposed: true)
+        var rotatedTransposed = [Float](repeating: 0, count: h.count)
+        Self.transpose(h, rows: n, columns: n, into: &rotatedTransposed)
+        applyToRows(&rotatedTransposed, columnTransform, count: n, transposed: true)
+        return Self.symmetrized(rotatedTransposed, n: n)
+    }
+
+    /// `(M + Mᵀ)/2` of a square row-major `n × n` float32 matrix, in float64, tile by tile (8 × 8)
+    /// so the transposed reads stay within a few cache lines.
+    static func symmetrized(_ m: [Float], n: Int) -> [Double] {
+        let tile = 8
+        var out = [Double](repeating: 0, count: m.count)
+        m.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                guard source.count >= n * n, target.count >= n * n else { return }
+                for r0 in stride(from: 0, to: n, by: tile) {
+                    for c0 in stride(from: 0, to: n, by: tile) {
+                        for r in r0 ..< min(r0 + tile, n) {
+                            for c in c0 ..< min(c0 + tile, n) {
+                                target[r &* n &+ c] = 0.5 * (Double(source[r &* n &+ c]) + Double(source[c &* n &+ r]))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     private func scale(_ values: inout [Float], rows: Int, columns: Int, rowFactors: [Float], columnFactors: [Float]) {
