@@ -86,7 +86,7 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
             return try quantizeSiteWeight(names[i], tensor, layer, with: quantizer, corrections: corrections)
         }
         for weight in weights { done[weight.name] = weight }
-        var replacements = try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.tensor.dequantize()) })
+        var replacements = try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.dequantized()) })
         if corrections.biasCorrection {
             let biases = try correctedBiases(model.architecture.layerLinears(stage), replacements, original: tensors, statistics,
                                              asymmetric: corrections.asymmetric, in: adjusted)

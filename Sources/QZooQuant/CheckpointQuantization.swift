@@ -46,8 +46,12 @@ public func quantizeCheckpoint(_ source: Checkpoint, with quantizer: some Weight
 /// One weight a method quantized, with its report.
 public struct QuantizedWeight: Sendable {
     public var name: String
-    public var tensor: QuantizedTensor
+    public var tensor: QuantizedTensor {
+        didSet { reconstruction = nil }
+    }
     public var report: TensorQuantizationReport
+    /// `tensor` dequantized, kept by `attribute(to:)`, which had to make it for the report.
+    private var reconstruction: Tensor?
 
     public init(name: String, tensor: QuantizedTensor, report: TensorQuantizationReport) {
         self.name = name
@@ -60,7 +64,16 @@ public struct QuantizedWeight: Sendable {
     /// report's error are `original`'s, the calibrated summary stays the rounding's.
     public mutating func attribute(to original: Tensor) throws {
         tensor.sourceDType = original.dtype
-        report = try TensorQuantizationReport(name: name, original: original, quantized: tensor, calibrated: report.calibrated)
+        let reconstructed = try tensor.dequantize()
+        report = try TensorQuantizationReport(name: name, original: original, quantized: tensor, reconstructed: reconstructed,
+                                              calibrated: report.calibrated)
+        reconstruction = reconstructed
+    }
+
+    /// `tensor.dequantize()`, made once: sequential calibration puts every weight it rounds back
+    /// into the model, and undoing a rotation costs as much as the report's own dequantization.
+    public func dequantized() throws -> Tensor {
+        try reconstruction ?? tensor.dequantize()
     }
 }
 

@@ -15,7 +15,11 @@ public struct TensorQuantizationReport: Sendable, Equatable {
 
     /// Measures `quantized` against the `original` weight it was made from.
     public init(name: String, original: Tensor, quantized: QuantizedTensor, calibrated: CalibratedRounding? = nil) throws {
-        let reconstructed = try quantized.dequantize()
+        try self.init(name: name, original: original, quantized: quantized, reconstructed: try quantized.dequantize(), calibrated: calibrated)
+    }
+
+    /// The same, with `quantized` already dequantized (`reconstructed`).
+    init(name: String, original: Tensor, quantized: QuantizedTensor, reconstructed: Tensor, calibrated: CalibratedRounding?) throws {
         self.name = name
         shape = original.shape
         scheme = quantized.scheme

@@ -13,7 +13,7 @@ import QZooCore
         let tensor = try Tensor(shape: [Self.rows, Self.width], floats: Self.values).converted(to: dtype)
         var checkpoint = Checkpoint()
         checkpoint.tensors["table"] = tensor
-        let table = try EmbeddingTable<Float>(checkpoint, "table", width: Self.width)
+        let table = try EmbeddingTable(checkpoint, "table", width: Self.width)
         let all = tensor.floats()
         var row = [Float](repeating: .nan, count: Self.width)
         #expect(table.rows == Self.rows)
@@ -30,7 +30,7 @@ import QZooCore
         checkpoint.tensors["ids"] = try Tensor(dtype: .i32, shape: [2, 2], bytes: [UInt8](repeating: 0, count: 16))
         checkpoint.tensors["ragged"] = try Tensor(shape: [10], floats: .init(repeating: 1, count: 10))
         for (name, width) in [("ids", 2), ("ragged", 4), ("absent", 4), ("ragged", 0)] {
-            #expect(throws: QZooError.self, "\(name) with width \(width)") { try EmbeddingTable<Float>(checkpoint, name, width: width) }
+            #expect(throws: QZooError.self, "\(name) with width \(width)") { try EmbeddingTable(checkpoint, name, width: width) }
         }
     }
 }

@@ -50,6 +50,21 @@ import QZooTestSupport
         }
     }
 
+    /// `dequantized()` hands back the reconstruction the attributed report was made from, and
+    /// forgets it once the tensor changes.
+    @Test func theReportsReconstructionIsReusedUntilTheTensorChanges() throws {
+        let (weight, hessian) = try Self.problem(rows: 24, columns: 48)
+        for (label, round, _) in try Self.roundings() {
+            var result = try HadamardIncoherence(seed: 5).quantizeWeight(name: "layer", weight, hessian: hessian) { try round("layer", $0, $1) }
+            #expect(try result.dequantized() == result.tensor.dequantize(), "\(label)")
+            result.tensor.transforms.removeFirst()
+            let unrotated = try result.dequantized()
+            #expect(unrotated == (try result.tensor.dequantize()), "\(label)")
+            #expect(unrotated != (try HadamardIncoherence(seed: 5).quantizeWeight(name: "layer", weight, hessian: hessian) { try round("layer", $0, $1) }
+                .dequantized()), "\(label): a stale reconstruction survived the change")
+        }
+    }
+
     @Test func sizesWithoutAHadamardTransformAreRejectedByName() throws {
         let (weight, hessian) = try Self.problem(rows: 44, columns: 16)
         do {

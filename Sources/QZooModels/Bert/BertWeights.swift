@@ -53,7 +53,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
         var outputNorm: Norm
     }
 
-    var wordEmbeddings: EmbeddingTable<T>
+    var wordEmbeddings: EmbeddingTable
     var positionEmbeddings: [T]
     var tokenTypeEmbeddings: [T]
     var embeddingNorm: Norm

@@ -1,5 +1,4 @@
 import QZooCore
-import QZooMath
 
 /// The word-embedding table, read in place from the checkpoint's tensor a row at a time.
 ///
@@ -7,7 +6,7 @@ import QZooMath
 /// (MiniLM's 30,522 × 384 is a fifth of the model), and a batch reads only its tokens' rows.
 /// A copy costs its whole size in freshly touched memory, which sequential calibration holds
 /// through its peak; reading the checkpoint's (memory-mapped) bytes touches only the rows used.
-struct EmbeddingTable<T: BLASScalar>: Sendable {
+struct EmbeddingTable: Sendable {
     private let tensor: Tensor
     let width: Int
 
