@@ -85,8 +85,11 @@ public func quantizeSequentially(_ source: Checkpoint, with quantizer: some Cali
             }
             return try quantizeSiteWeight(names[i], tensor, layer, with: quantizer, corrections: corrections)
         }
-        for weight in weights { done[weight.name] = weight }
-        var replacements = try Dictionary(uniqueKeysWithValues: weights.map { ($0.name, try $0.dequantized()) })
+        var replacements: [String: Tensor] = [:]
+        for var weight in weights {
+            replacements[weight.name] = try weight.takeDequantized()
+            done[weight.name] = weight
+        }
         if corrections.biasCorrection {
             let biases = try correctedBiases(model.architecture.layerLinears(stage), replacements, original: tensors, statistics,
                                              asymmetric: corrections.asymmetric, in: adjusted)

@@ -70,10 +70,13 @@ public struct QuantizedWeight: Sendable {
         reconstruction = reconstructed
     }
 
-    /// `tensor.dequantize()`, made once: sequential calibration puts every weight it rounds back
-    /// into the model, and undoing a rotation costs as much as the report's own dequantization.
-    public func dequantized() throws -> Tensor {
-        try reconstruction ?? tensor.dequantize()
+    /// `tensor.dequantize()`, handing over the reconstruction `attribute(to:)` kept, if any:
+    /// sequential calibration puts every weight it rounds back into the model, and undoing a
+    /// rotation costs as much as the report's own dequantization. Handed over, not copied, so a
+    /// weight kept for the final checkpoint does not also hold a dense copy.
+    public mutating func takeDequantized() throws -> Tensor {
+        defer { reconstruction = nil }
+        return try reconstruction ?? tensor.dequantize()
     }
 }
 

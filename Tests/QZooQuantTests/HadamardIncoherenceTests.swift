@@ -50,18 +50,20 @@ import QZooTestSupport
         }
     }
 
-    /// `dequantized()` hands back the reconstruction the attributed report was made from, and
-    /// forgets it once the tensor changes.
-    @Test func theReportsReconstructionIsReusedUntilTheTensorChanges() throws {
+    /// `takeDequantized()` hands over the reconstruction the attributed report was made from,
+    /// once, and forgets it once the tensor changes.
+    @Test func theReportsReconstructionIsHandedOverUntilTheTensorChanges() throws {
         let (weight, hessian) = try Self.problem(rows: 24, columns: 48)
         for (label, round, _) in try Self.roundings() {
-            var result = try HadamardIncoherence(seed: 5).quantizeWeight(name: "layer", weight, hessian: hessian) { try round("layer", $0, $1) }
-            #expect(try result.dequantized() == result.tensor.dequantize(), "\(label)")
-            result.tensor.transforms.removeFirst()
-            let unrotated = try result.dequantized()
-            #expect(unrotated == (try result.tensor.dequantize()), "\(label)")
-            #expect(unrotated != (try HadamardIncoherence(seed: 5).quantizeWeight(name: "layer", weight, hessian: hessian) { try round("layer", $0, $1) }
-                .dequantized()), "\(label): a stale reconstruction survived the change")
+            let quantize = { try HadamardIncoherence(seed: 5).quantizeWeight(name: "layer", weight, hessian: hessian) { try round("layer", $0, $1) } }
+            var result = try quantize()
+            #expect(try result.takeDequantized() == result.tensor.dequantize(), "\(label)")
+            #expect(try result.takeDequantized() == result.tensor.dequantize(), "\(label): taken twice")
+            var changed = try quantize()
+            changed.tensor.transforms.removeFirst()
+            let unrotated = try changed.takeDequantized()
+            #expect(unrotated == (try changed.tensor.dequantize()), "\(label)")
+            #expect(unrotated != (try result.tensor.dequantize()), "\(label): a stale reconstruction survived the change")
         }
     }
 
