@@ -75,7 +75,7 @@ public struct SequentialCalibration: Sendable {
         let batches = try tokenBatches()
         var encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint,
                                       precision: bfloat16Linears ? .bfloat16Linears : .float32)
-        var states = try embedded(encoder, batches)
+        var states = try perBatch(batches.count) { [encoder] in LayerActivations(input: try encoder.embeddings(batches[$0])) }
         var float = asymmetric ? FloatStream(encoder: encoder, states: states) : nil
         let (layerCount, siteCount) = (architecture.config.layerCount, LayerSite.allCases.count)
         let lastTarget = architecture.scaleGroups.lastIndex { !targets.isDisjoint(with: $0.consumers) }
@@ -164,29 +164,23 @@ public struct SequentialCalibration: Sendable {
         }
     }
 
-    /// Every batch's embeddings, the first site's input.
-    private func embedded(_ encoder: BertEncoder, _ batches: [TokenBatch]) throws -> [LayerActivations<Float>] {
-        let lanes = try inLanes(count: batches.count) { members in
-            try members.map { b in (b, LayerActivations(input: try encoder.embeddings(batches[b]))) }
-        }
-        var states = [LayerActivations<Float>](repeating: LayerActivations(input: []), count: batches.count)
-        for (b, state) in lanes.joined() { states[b] = state }
-        return states
-    }
-
     /// `site` applied to every batch with the encoder's current weights.
     private func apply(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int,
                        _ states: inout [LayerActivations<Float>], _ batches: [TokenBatch]) throws {
         let current = states
-        let lanes = try inLanes(count: current.count) { members in
-            var profile = ForwardProfile()
-            return try members.map { b in
-                var state = current[b]
-                try encoder.apply(site, layer: index, &state, batches[b], profile: &profile)
-                return (b, state)
-            }
+        states = try perBatch(current.count) { b in
+            var (state, profile) = (current[b], ForwardProfile())
+            try encoder.apply(site, layer: index, &state, batches[b], profile: &profile)
+            return state
         }
+    }
+
+    /// `body` of every batch index, the batches spread over the lanes; results in batch order.
+    private func perBatch(_ count: Int, _ body: @Sendable (Int) throws -> LayerActivations<Float>) throws -> [LayerActivations<Float>] {
+        let lanes = try inLanes(count: count) { members in try members.map { ($0, try body($0)) } }
+        var states = [LayerActivations<Float>](repeating: LayerActivations(input: []), count: count)
         for (b, state) in lanes.joined() { states[b] = state }
+        return states
     }
 
     /// `body` on each lane's batch indices (`b % laneCount == lane`), lanes in parallel with

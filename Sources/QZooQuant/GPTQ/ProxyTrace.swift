@@ -30,25 +30,23 @@ enum ProxyTrace {
     /// `tr(X H Xᵀ)` for row-major `rows × columns` X and `columns²` H, as float32 gemms summed
     /// in float64: a layer's output energy, or a rounding's loss when X is `ΔW`.
     ///
-    /// The product's rows go in two halves side by side (each a gemm on one thread): for the
-    /// weight a site rounds alone, this otherwise runs on one core while the other waits. The
-    /// sum is then taken over all rows in order, as with one product (the same trace to the
-    /// four digits `qzoo quantize` prints, on MiniLM's 36 linears).
+    /// The product's rows go in two halves side by side (`parallelMapLargestFirst`: each a gemm
+    /// on one thread): for the weight a site rounds alone, this otherwise runs on one core while
+    /// the other waits. The sum is then taken over all rows in order, as with one product (the
+    /// same trace to the four digits `qzoo quantize` prints, on MiniLM's 36 linears).
     static func quadratic(_ x: [Float], _ h: [Float], rows: Int, columns: Int) throws -> Double {
         guard rows >= 0, columns > 0, x.count == rows * columns, h.count == columns * columns else {
             throw QZooError(.invalidArgument, "a proxy trace needs a [\(rows), \(columns)] matrix and a \(columns)² Hessian, got \(x.count) and \(h.count) values")
         }
         let parts = rows >= rowsWorthSplitting ? 2 : 1
-        let halves = try parallelMap(count: parts) { part in
+        let halves = try parallelMapLargestFirst(count: parts, cost: { _ in 1 }) { part in
             let range = part * rows / parts ..< (part + 1) * rows / parts
             var product = [Float](repeating: 0, count: range.count * columns)
             try x.withUnsafeBufferPointer { all in
                 let a = UnsafeBufferPointer(rebasing: all[range.lowerBound * columns ..< range.upperBound * columns])
                 try h.withUnsafeBufferPointer { b in
                     try product.withUnsafeMutableBufferPointer { c in
-                        try BLAS.singleThreaded {
-                            try BLAS.gemm(m: range.count, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
-                        }
+                        try BLAS.gemm(m: range.count, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
                     }
                 }
             }
