@@ -13,6 +13,27 @@ public func parallelMap<T>(count: Int, _ body: @Sendable (Int) throws -> T) thro
     return try slots.values()
 }
 
+/// `first()` and `second()` side by side: two independent steps of one computation. When both
+/// throw, `first`'s error is rethrown.
+public func parallelPair<A, B>(_ first: @Sendable () throws -> A, _ second: @Sendable () throws -> B) throws -> (A, B) {
+    let (a, b) = (ResultSlots<A>(count: 1), ResultSlots<B>(count: 1))
+    DispatchQueue.concurrentPerform(iterations: 2) { index in
+        if index == 0 { a.store(Result { try first() }, at: 0) } else { b.store(Result { try second() }, at: 0) }
+    }
+    let firstValue = try a.values()[0]
+    return (firstValue, try b.values()[0])
+}
+
+/// `body` on `parts` consecutive ranges of `0 ..< count` side by side, range `p` being
+/// `p·count/parts ..< (p+1)·count/parts`: for passes over a matrix whose rows are independent
+/// and which a caller splits between the cores. `parts` below 1 counts as 1.
+public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let parts = max(1, min(parts, count))
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        body(part * count / parts ..< (part + 1) * count / parts)
+    }
+}
+
 /// `parallelMap` for independent BLAS-heavy tasks of unequal size (the weights of a model):
 /// started largest `cost` first so the cores finish together, each task with single-threaded
 /// BLAS when there are several (one task per core beats OpenBLAS pools contending for the same

@@ -1,3 +1,5 @@
+import QZooMath
+
 /// Bias correction of a quantized linear layer (Nagel et al. 2019, "Data-Free Quantization",
 /// §4.2, with the mean measured on calibration data): the rounding error `ΔW = W − Ŵ` shifts
 /// the layer's mean output by `ΔW·μ` (μ the mean input), which the bias can take back exactly.
@@ -8,15 +10,30 @@
 /// are what sequential GPTQ and QuIP# do by default in qzoo; the reference implementations
 /// do neither (their biases stay as trained).
 public enum BiasCorrection {
-    /// `H − μμᵀ` for the row-major `n × n` second moment `hessian` and mean `mean` (n values).
+    /// `H − μμᵀ` for the row-major `n × n` second moment `hessian` and mean `mean` (n values);
+    /// `hessian` unchanged when the sizes disagree. The rows go in two halves side by side: for
+    /// FFN-down (n = 1536) this 2.4-million-entry pass sits between calibration and rounding,
+    /// where nothing else keeps the other core busy.
     public static func covariance(hessian: [Double], mean: [Double]) -> [Double] {
         let n = mean.count
-        var result = hessian
-        for r in 0..<n {
-            for c in 0..<n { result[r * n + c] -= mean[r] * mean[c] }
+        guard hessian.count == n * n, n > 0 else { return hessian }
+        return [Double](unsafeUninitializedCapacity: n * n) { result, initialized in
+            hessian.withUnsafeBufferPointer { h in
+                mean.withUnsafeBufferPointer { m in
+                    nonisolated(unsafe) let (out, h, m) = (result, h, m)
+                    forEachRowPart(count: n, parts: n >= rowsWorthSplitting ? 2 : 1) { rows in
+                        for r in rows {
+                            for c in 0..<n { out[r * n + c] = h[r * n + c] - m[r] * m[c] }
+                        }
+                    }
+                }
+            }
+            initialized = n * n
         }
-        return result
     }
+
+    /// Below this many rows one core computes the covariance (a thread hand-off costs more).
+    static let rowsWorthSplitting = 256
 
     /// `bias + (W − Ŵ)·μ` for row-major `[bias.count × mean.count]` weights; with
     /// `referenceMean` (asymmetric calibration: the float model's mean input) `bias + W·μ_float −

@@ -59,12 +59,25 @@ public struct QuantizedWeight: Sendable {
         self.report = report
     }
 
+    /// A weight whose rounding already holds `tensor.dequantize()` (QuIP#'s codewords times the
+    /// scale), kept so neither the report nor an incoherence around it decodes the codes again.
+    init(name: String, tensor: QuantizedTensor, report: TensorQuantizationReport, reconstruction: Tensor) {
+        self.init(name: name, tensor: tensor, report: report)
+        self.reconstruction = reconstruction
+    }
+
     /// This rounding credited to `original`, the weight as trained, when the rounding ran on a
     /// transformed copy of it (a rotation, an asymmetric target): the source dtype and the
     /// report's error are `original`'s, the calibrated summary stays the rounding's.
+    /// The reconstruction already kept is reused (the source dtype does not change it).
     public mutating func attribute(to original: Tensor) throws {
+        try attribute(to: original, reconstructed: try reconstruction ?? tensor.dequantize())
+    }
+
+    /// `attribute(to:)` with `reconstructed` = `tensor.dequantize()` made by the caller, who
+    /// could make it cheaper (an incoherence restores the inner rounding's reconstruction).
+    mutating func attribute(to original: Tensor, reconstructed: Tensor) throws {
         tensor.sourceDType = original.dtype
-        let reconstructed = try tensor.dequantize()
         report = try TensorQuantizationReport(name: name, original: original, quantized: tensor, reconstructed: reconstructed,
                                               calibrated: report.calibrated)
         reconstruction = reconstructed

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import QZooMath
 
@@ -13,5 +14,26 @@ struct ParallelMapTests {
         }
         #expect(results.map(\.0) == costs.indices.map { $0 * $0 })
         #expect(results.allSatisfy { $0.1 == 1 })
+    }
+
+    /// Both results come back, each from its own closure; when both throw, the first's error is
+    /// the one rethrown, whichever finished first.
+    @Test func parallelPairReturnsBothAndRethrowsTheFirstError() throws {
+        let (a, b) = try parallelPair({ (0..<1000).reduce(0, +) }, { "second" })
+        #expect(a == 499_500 && b == "second")
+        struct Failure: Error, Equatable { let which: Int }
+        #expect(throws: Failure(which: 1)) { try parallelPair({ () throws -> Int in throw Failure(which: 1) }, { () throws -> Int in throw Failure(which: 2) }) }
+        #expect(throws: Failure(which: 2)) { try parallelPair({ 1 }, { () throws -> Int in throw Failure(which: 2) }) }
+    }
+
+    /// The parts cover `0 ..< count` exactly once, in consecutive ranges, whatever the part count
+    /// asked for (none, more than the rows, or a count of 0).
+    @Test(arguments: [(0, 2), (1, 2), (5, 1), (5, 2), (7, 3), (3, 8), (1536, 2), (10, 0)])
+    func rowPartsCoverEveryRowOnce(count: Int, parts: Int) {
+        let seen = Mutex<[Range<Int>]>([])
+        forEachRowPart(count: count, parts: parts) { range in seen.withLock { $0.append(range) } }
+        let ranges = seen.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
+        #expect(ranges.count == max(1, min(parts, count)))
+        #expect(ranges.flatMap { Array($0) } == Array(0..<count))
     }
 }

@@ -41,4 +41,16 @@ import QZooTestSupport
             #expect(abs(covariance[i] - centred) < 1e-12)
         }
     }
+
+    /// Split over the cores (300 rows) or not, each entry is `H[r][c] − μ[r]·μ[c]` exactly; a
+    /// Hessian of the wrong size comes back unchanged.
+    @Test(arguments: [5, 300])
+    func covarianceSubtractsTheMeanProductEntryByEntry(_ n: Int) {
+        var random = SplitMix64(seed: UInt64(n))
+        let mean = (0..<n).map { _ in random.unit() - 0.5 }
+        let hessian = (0..<n * n).map { _ in random.unit() }
+        let covariance = BiasCorrection.covariance(hessian: hessian, mean: mean)
+        #expect(covariance == (0..<n * n).map { hessian[$0] - mean[$0 / n] * mean[$0 % n] })
+        #expect(BiasCorrection.covariance(hessian: Array(hessian.dropLast()), mean: mean) == Array(hessian.dropLast()))
+    }
 }

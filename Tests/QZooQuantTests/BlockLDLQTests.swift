@@ -64,4 +64,24 @@ struct BlockLDLQTests {
             try BlockLDLQ.quantize(weight: values, rows: 2, columns: 12, hessian: hessian, blockWidth: 8) { _, _ in }
         }
     }
+
+    /// A float32 Hessian factors exactly as the same values held in float64 (QuIP# hands over
+    /// its float32 Hessian without widening it first), and rounds the same.
+    @Test func aFloat32HessianFactorsAsTheSameValuesInFloat64() throws {
+        let values = TestMatrices.weights(rows: Self.rows, columns: Self.columns, seed: 31)
+        let narrow = GPTQTestProblems.hessian(columns: Self.columns, tokens: 300, seed: 32).map { Float($0) }
+        let single = try BlockLDLQ.Factorization(hessian: narrow, columns: Self.columns, damp: 0.01)
+        let double = try BlockLDLQ.Factorization(hessian: narrow.map { Double($0) }, columns: Self.columns, damp: 0.01)
+        #expect(single.factor.cholesky == double.factor.cholesky && single.factor.damping == double.factor.damping)
+        #expect(single.dead == double.dead)
+        let grid = AffineGrid(bits: 3, symmetric: false, granularity: .perChannel)
+        let channel = try RowParameters(rows: Self.rows, columns: 0..<Self.columns, grid: grid) { c, r in values[r * Self.columns + c] }
+        func round<H>(_ factorization: BlockLDLQ.Factorization<H>) throws -> BlockLDLQ.Result {
+            try BlockLDLQ.quantize(weight: values, rows: Self.rows, factorization: factorization, blockWidth: 8,
+                                   round: Self.channelRounder(channel, grid: grid))
+        }
+        let (a, b) = (try round(single), try round(double))
+        #expect(a.weight == b.weight && a.proxyLoss == b.proxyLoss)
+        #expect(throws: QZooError.self) { try BlockLDLQ.Factorization(hessian: [Float](repeating: .nan, count: 4), columns: 2) }
+    }
 }

@@ -45,11 +45,18 @@ import QZooTestSupport
         }
     }
 
+    /// The codes decode to the rounding: the reconstruction the result carries (codewords times
+    /// the scale, which the report and the weight handed on use instead of decoding again) is
+    /// exactly what dequantizing the stored tensor gives.
     @Test(arguments: LatticeCodebook.allCases)
     func storedTensorDequantizesToTheRounding(codebook: LatticeCodebook) throws {
         let (weight, hessian) = try Self.problem(rows: 24, columns: 40, seed: 8)
         let quantizer = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(codebook: codebook, tunePasses: 2))
-        let tensor = try quantizer.quantize(weight, hessian: hessian).quantized
+        let result = try quantizer.quantize(weight, hessian: hessian)
+        let tensor = result.quantized
+        #expect(result.reconstruction == (try tensor.dequantize()))
+        var handedOn = try quantizer.quantizeWeight(name: "w", weight, hessian: hessian)
+        #expect(try handedOn.takeDequantized() == tensor.dequantize())
         #expect(tensor.codebook == codebook)
         #expect(tensor.codes.byteCount == 24 * 40 / 8 * codebook.bytesPerBlock)
         #expect(tensor.transforms.isEmpty)

@@ -61,14 +61,14 @@ struct BertWeights<T: BLASScalar>: Sendable {
 
     init(architecture: BertArchitecture, checkpoint: Checkpoint) throws {
         try architecture.validate(checkpoint)
-        let load = { (name: String) -> [T] in Self.values(checkpoint, name) }
+        let load = { @Sendable (name: String) -> [T] in Self.values(checkpoint, name) }
         let p = architecture.prefix
         wordEmbeddings = try EmbeddingTable(checkpoint, p + "embeddings.word_embeddings.weight", width: architecture.config.hiddenSize)
         positionEmbeddings = load(p + "embeddings.position_embeddings.weight")
         tokenTypeEmbeddings = load(p + "embeddings.token_type_embeddings.weight")
         embeddingNorm = Norm(gamma: load(p + "embeddings.LayerNorm.weight"), beta: load(p + "embeddings.LayerNorm.bias"))
         let inputs = try architecture.scaleGroups.map { try Self.groupInput($0, checkpoint) }
-        layers = (0..<architecture.config.layerCount).map { index in
+        layers = try parallelMap(count: architecture.config.layerCount) { index in
             let linears = architecture.layerLinears(index)
             let dense = { (i: Int) in
                 Dense(weight: load(linears[i].name), bias: load(linears[i].biasName),
@@ -87,10 +87,12 @@ struct BertWeights<T: BLASScalar>: Sendable {
 
     /// Every linear layer's weight rounded for bfloat16 products (`Dense.bfloat16`).
     mutating func roundLinearsToBFloat16() throws {
-        for index in layers.indices {
+        layers = try parallelMap(count: layers.count) { [layers] index in
+            var layer = layers[index]
             for field in [\Layer.queryKeyValue, \.attentionOutput, \.intermediate, \.output] {
-                try layers[index][keyPath: field].roundToBFloat16()
+                try layer[keyPath: field].roundToBFloat16()
             }
+            return layer
         }
     }
 

@@ -22,13 +22,14 @@ public enum BlockLDLQ {
 
     /// What a rounding takes from the Hessian alone (its dead inputs and the LDL factor), so
     /// row ranges of one weight rounded separately factor it once.
-    struct Factorization: Sendable {
+    /// The Hessian may be float64 or float32 (`H`); it is factored in float32 either way.
+    struct Factorization<H: BinaryFloatingPoint & Sendable>: Sendable {
         let columns: Int
-        let hessian: [Double]
+        let hessian: [H]
         let dead: [Bool]
         let factor: LDLQFactor<Float>
 
-        init(hessian: [Double], columns: Int, damp: Double = 0.01) throws {
+        init(hessian: [H], columns: Int, damp: Double = 0.01) throws {
             guard columns > 0, hessian.count == columns * columns, hessian.allSatisfy(\.isFinite) else {
                 throw QZooError(.invalidArgument, "block LDLQ needs a finite \(columns)×\(columns) Hessian, got \(hessian.count) values")
             }
@@ -46,18 +47,18 @@ public enum BlockLDLQ {
         weight: [Float], rows: Int, columns: Int, hessian: [Double], blockWidth: Int, damp: Double = 0.01,
         lazyBlock: Int = 128, round: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void
     ) throws -> Result {
-        try validate(weight: weight, rows: rows, columns: columns, hessian: hessian, blockWidth: blockWidth)
+        try validate(weight: weight, rows: rows, columns: columns, blockWidth: blockWidth)
         return try quantize(weight: weight, rows: rows, factorization: try Factorization(hessian: hessian, columns: columns, damp: damp),
                             blockWidth: blockWidth, lazyBlock: lazyBlock, round: round)
     }
 
     /// `quantize` with the Hessian already factored.
-    static func quantize(
-        weight: [Float], rows: Int, factorization: Factorization, blockWidth: Int,
+    static func quantize<H>(
+        weight: [Float], rows: Int, factorization: Factorization<H>, blockWidth: Int,
         lazyBlock: Int = 128, round: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void
     ) throws -> Result {
         let (columns, hessian, factor) = (factorization.columns, factorization.hessian, factorization.factor)
-        try validate(weight: weight, rows: rows, columns: columns, hessian: hessian, blockWidth: blockWidth)
+        try validate(weight: weight, rows: rows, columns: columns, blockWidth: blockWidth)
         var w = weight
         for c in 0..<columns where factorization.dead[c] {
             for r in 0..<rows { w[r * columns + c] = 0 }
@@ -67,22 +68,24 @@ public enum BlockLDLQ {
         let energy = try loop.run(round: round)
         let result = Array(loop.rounded)
         guard let damping = factor.damping else {
-            return Result(weight: result, proxyLoss: try ProxyTrace.direct(candidate: result, weight: w, hessian: hessian, rows: rows, columns: columns),
+            return Result(weight: result, proxyLoss: try ProxyTrace.direct(candidate: result, weight: w, hessian: hessian.map { Double($0) },
+                                                                            rows: rows, columns: columns),
                           damping: nil)
         }
         return Result(weight: result, proxyLoss: ProxyTrace.undamped(errorEnergy: energy.scaledError, damping: damping, deltaEnergy: energy.delta),
                       damping: damping)
     }
 
-    static func validate(weight: [Float], rows: Int, columns: Int, hessian: [Double], blockWidth: Int) throws {
+    /// The weight's shape, block width and values; the Hessian is checked once, by `Factorization`.
+    static func validate(weight: [Float], rows: Int, columns: Int, blockWidth: Int) throws {
         guard rows > 0, columns > 0, let count = CheckedMath.multiply(rows, columns), weight.count == count else {
             throw QZooError(.invalidArgument, "block LDLQ needs a [\(rows), \(columns)] weight, got \(weight.count) values")
         }
         guard blockWidth >= 1, columns % blockWidth == 0 else {
             throw QZooError(.invalidArgument, "block LDLQ needs the \(columns) columns to be a multiple of the block width \(blockWidth)")
         }
-        guard hessian.count == columns * columns, hessian.allSatisfy(\.isFinite), weight.allSatisfy(\.isFinite) else {
-            throw QZooError(.invalidArgument, "block LDLQ needs a finite weight and a finite \(columns)×\(columns) Hessian")
+        guard weight.allSatisfy(\.isFinite) else {
+            throw QZooError(.invalidArgument, "block LDLQ needs a finite weight")
         }
     }
 }

@@ -1,8 +1,10 @@
 import QZooCore
 
 /// The damped Hessian in the loop's column order, written as LAPACK wants it for `LDLQFactor`.
-struct HessianSource {
-    let hessian: [Double]
+/// Stored as the caller holds it (float64 for GPTQ, float32 for QuIP#, whose Hessian is rounded
+/// to float32 before it is factored), so nothing is copied to another precision first.
+struct HessianSource<H: BinaryFloatingPoint> {
+    let hessian: [H]
     let n: Int
     let order: [Int]?
     let dead: [Bool]

@@ -32,7 +32,7 @@ struct LDLQFactor<T: LDLQScalar> {
     /// `hessian` is `n×n` row-major in the original column order, `order` maps loop columns to
     /// original ones (nil: the identity), and `dead` marks original inputs whose diagonal
     /// counts as 1. Only the elements `H[order[j], order[i]]` with `i ≤ j` are read.
-    init(hessian: [Double], n: Int, order: [Int]?, dead: [Bool], damp: Double) throws {
+    init<H: BinaryFloatingPoint>(hessian: [H], n: Int, order: [Int]?, dead: [Bool], damp: Double) throws {
         self.n = n
         let source = HessianSource(hessian: hessian, n: n, order: order, dead: dead)
         let meanDiagonal = (0..<n).reduce(0.0) { $0 + Double(source.diagonal(T.self, $1)) } / Double(n)
@@ -53,14 +53,14 @@ struct LDLQFactor<T: LDLQScalar> {
     }
 
     /// `V` for `H + λI` in `T`, else (float32 only) in float64; nil when neither factors.
-    static func reversedCholesky(_ source: HessianSource, lambda: Double) throws -> [T]? {
+    static func reversedCholesky<H>(_ source: HessianSource<H>, lambda: Double) throws -> [T]? {
         if let factor = try reversedCholesky(T.self, source, lambda: lambda) { return factor }
         guard T.self == Float.self else { return nil }
         // The float64 retry factors the float32-rounded Hessian the first attempt saw.
         return try reversedCholesky(Double.self, source, lambda: lambda, roundedThrough: T.self)?.map { T($0) }
     }
 
-    private static func reversedCholesky<S: LDLQScalar>(_: S.Type, _ source: HessianSource, lambda: Double,
+    private static func reversedCholesky<S: LDLQScalar, H>(_: S.Type, _ source: HessianSource<H>, lambda: Double,
                                                         roundedThrough rounding: T.Type = T.self) throws -> [S]? {
         let n = source.n, count = n * n
         var work = [S](unsafeUninitializedCapacity: count) { buffer, initialized in

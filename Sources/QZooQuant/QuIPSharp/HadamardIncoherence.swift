@@ -23,7 +23,9 @@ public struct HadamardIncoherence: Sendable, Equatable {
 
     /// Rounds `weight` in the rotated basis: `round` receives the rotated weight (F32) and
     /// Hessian. The result keeps the rounding's codes and calibrated summary, stores the rotation
-    /// before the rounding's own transforms, and reports its error against `weight`.
+    /// before the rounding's own transforms, and reports its error against `weight`. Its
+    /// reconstruction is the rounding's own, rotated back: what dequantizing the stored codes and
+    /// rotation gives, without decoding them again.
     public func quantizeWeight(name: String, _ weight: Tensor, hessian: [Double],
                                round: (Tensor, [Double]) throws -> QuantizedWeight) throws -> QuantizedWeight {
         do {
@@ -34,8 +36,10 @@ public struct HadamardIncoherence: Sendable, Equatable {
             let rht = try rotation(of: name, rows: rows, columns: columns)
             let rotated = try Tensor(shape: [rows, columns], floats: rht.rotate(weight: weight.floats()))
             var result = try round(rotated, rht.rotate(hessian: hessian))
+            let rotatedReconstruction = try result.takeDequantized()
             result.tensor.transforms.insert(try rht.transform(), at: 0)
-            try result.attribute(to: weight)
+            try result.attribute(to: weight, reconstructed: try Tensor(shape: [rows, columns],
+                                                                      floats: rht.restore(weight: rotatedReconstruction.floats())))
             return result
         } catch let error as QZooError {
             throw error.inTensor(name)

@@ -6,9 +6,9 @@ extension QuIPSharpQuantizer {
         do {
             let result = try quantize(weight, hessian: hessian)
             let report = try TensorQuantizationReport(
-                name: name, original: weight, quantized: result.quantized,
+                name: name, original: weight, quantized: result.quantized, reconstructed: result.reconstruction,
                 calibrated: CalibratedRounding(relativeProxyLoss: result.relativeProxyLoss, damping: parameters.damp))
-            return QuantizedWeight(name: name, tensor: result.quantized, report: report)
+            return QuantizedWeight(name: name, tensor: result.quantized, report: report, reconstruction: result.reconstruction)
         } catch let error as QZooError {
             throw error.inTensor(name)
         }

@@ -7,6 +7,9 @@ public struct QuIPSharpResult: Sendable {
     /// `tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)` in the rotated space, with the regularised Hessian
     /// (`H / mean diag H + damp · I`, what the rounding minimises).
     public var relativeProxyLoss: Double
+    /// `quantized.dequantize()`: the rounding's codewords times the scale, as dequantization
+    /// decodes them.
+    public var reconstruction: Tensor
     /// The same for plain nearest-codeword rounding of the rotated weight (what LDLQ improves on),
     /// on demand: it costs a rounding and a `rows × n × n` product that only comparisons need.
     let nearestRounding: @Sendable () throws -> Double
@@ -36,8 +39,13 @@ public struct QuIPSharpQuantizer: Sendable {
         let rms = (values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(values.count)).squareRoot()
         let scale = Float(rms > 0 ? rms / parameters.effectiveRho : 1)
         let target = values.map { $0 / scale }
-        let rounding = try round(target, rows: rows, columns: columns, hessian: h)
-        let energy = try ProxyTrace.quadratic(target, h, rows: rows, columns: columns)
+        // The factorization is one core's work (a single-threaded Cholesky, so the result is the
+        // same on every machine); the weight's proxy energy keeps the other core busy meanwhile.
+        let (factorization, energy) = try BLAS.singleThreaded {
+            try parallelPair({ try BlockLDLQ.Factorization(hessian: h, columns: columns, damp: 0) },
+                             { try ProxyTrace.quadratic(target, h, rows: rows, columns: columns) })
+        }
+        let rounding = try round(target, rows: rows, columns: columns, hessian: h, factorization: factorization)
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
             codes: try Tensor(dtype: .u8, shape: [rounding.codes.count * parameters.codebook.bytesPerBlock], bytes: rounding.codeBytes()),
@@ -45,6 +53,7 @@ public struct QuIPSharpQuantizer: Sendable {
         return QuIPSharpResult(
             quantized: quantized,
             relativeProxyLoss: try Self.relative(target, rounding.values, h, rows: rows, columns: columns, energy: energy),
+            reconstruction: try Tensor(shape: [rows, columns], floats: rounding.values.map { $0 * scale }),
             nearestRounding: { [codebook = parameters.codebook] in
                 let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: codebook)
                 return try Self.relative(target, nearest.values, h, rows: rows, columns: columns, energy: energy)
@@ -70,10 +79,10 @@ public struct QuIPSharpQuantizer: Sendable {
     static let rowParts = 2
 
     /// Block LDLQ then the tune passes, on `rowParts` row ranges in parallel (single-threaded
-    /// BLAS each), stacked back in row order; `hessian` is already regularised.
-    private func round(_ target: [Float], rows: Int, columns: Int, hessian h: [Float]) throws -> LatticeRounding {
+    /// BLAS each), stacked back in row order; `hessian` is already regularised and factored.
+    private func round(_ target: [Float], rows: Int, columns: Int, hessian h: [Float],
+                       factorization: BlockLDLQ.Factorization<Float>) throws -> LatticeRounding {
         let ranges = Self.rowRanges(rows: rows, parts: Self.rowParts)
-        let factorization = try BlockLDLQ.Factorization(hessian: h.map(Double.init), columns: columns, damp: 0)
         let parts = try BLAS.singleThreaded {
             try parallelMap(count: ranges.count) { part in
                 let range = ranges[part]
@@ -97,7 +106,7 @@ public struct QuIPSharpQuantizer: Sendable {
     }
 
     /// Block LDLQ (b = 8) through the shared GPTQ/LDLQ core, on the regularised Hessian's factor.
-    private func roundWithLDLQ(_ target: [Float], rows: Int, factorization: BlockLDLQ.Factorization) throws -> LatticeRounding {
+    private func roundWithLDLQ(_ target: [Float], rows: Int, factorization: BlockLDLQ.Factorization<Float>) throws -> LatticeRounding {
         var rounding = LatticeRounding(rows: rows, columns: factorization.columns, codebook: parameters.codebook)
         _ = try BlockLDLQ.quantize(weight: target, rows: rows, factorization: factorization, blockWidth: LatticeCodebook.blockWidth) { block, targets in
             rounding.roundTransposed(block: block, targets)

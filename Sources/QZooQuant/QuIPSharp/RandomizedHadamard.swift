@@ -82,8 +82,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
     /// back. That keeps one scratch matrix and rotates both sides' rows on every core.
     public func rotate(hessian: [Double]) -> [Double] {
         let n = columns
-        var h = hessian.map { Float($0) }
-        scale(&h, rows: n, columns: n, rowFactors: columnSigns, columnFactors: columnSigns)
+        var h = signed(hessian)
         applyToRows(&h, columnTransform, count: n, transposed: true)
         var rotatedTransposed = [Float](repeating: 0, count: h.count)
         Self.transpose(h, rows: n, columns: n, into: &rotatedTransposed)
@@ -91,26 +90,49 @@ public struct RandomizedHadamard: Sendable, Equatable {
         return Self.symmetrized(rotatedTransposed, n: n)
     }
 
+    /// `S_U H S_U` in float32 (each entry rounded to float32, then times its two signs), rows in
+    /// parts side by side.
+    private func signed(_ hessian: [Double]) -> [Float] {
+        let n = columns
+        guard hessian.count == n * n else { return hessian.map { Float($0) } }
+        return [Float](unsafeUninitializedCapacity: n * n) { out, initialized in
+            hessian.withUnsafeBufferPointer { h in
+                columnSigns.withUnsafeBufferPointer { signs in
+                    nonisolated(unsafe) let (out, h, signs) = (out, h, signs)
+                    forEachRowPart(count: n, parts: n >= Self.rowsWorthSplitting ? 2 : 1) { rows in
+                        for r in rows {
+                            for c in 0..<n { out[r &* n &+ c] = Float(h[r &* n &+ c]) * (signs[r] * signs[c]) }
+                        }
+                    }
+                }
+            }
+            initialized = n * n
+        }
+    }
+
     /// `(M + Mᵀ)/2` of a square row-major `n × n` float32 matrix, in float64, tile by tile (8 × 8)
-    /// so the transposed reads stay within a few cache lines.
+    /// so the transposed reads stay within a few cache lines; bands of 8 rows in parts side by side.
     static func symmetrized(_ m: [Float], n: Int) -> [Double] {
         let tile = 8
-        var out = [Double](repeating: 0, count: m.count)
-        m.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                guard source.count >= n * n, target.count >= n * n else { return }
-                for r0 in stride(from: 0, to: n, by: tile) {
-                    for c0 in stride(from: 0, to: n, by: tile) {
-                        for r in r0 ..< min(r0 + tile, n) {
-                            for c in c0 ..< min(c0 + tile, n) {
-                                target[r &* n &+ c] = 0.5 * (Double(source[r &* n &+ c]) + Double(source[c &* n &+ r]))
+        guard m.count >= n * n else { return [] }
+        return [Double](unsafeUninitializedCapacity: n * n) { out, initialized in
+            m.withUnsafeBufferPointer { source in
+                nonisolated(unsafe) let (source, target) = (source, out)
+                let bands = (n + tile - 1) / tile
+                forEachRowPart(count: bands, parts: n >= rowsWorthSplitting ? 2 : 1) { part in
+                    for r0 in stride(from: part.lowerBound * tile, to: min(part.upperBound * tile, n), by: tile) {
+                        for c0 in stride(from: 0, to: n, by: tile) {
+                            for r in r0 ..< min(r0 + tile, n) {
+                                for c in c0 ..< min(c0 + tile, n) {
+                                    target[r &* n &+ c] = 0.5 * (Double(source[r &* n &+ c]) + Double(source[c &* n &+ r]))
+                                }
                             }
                         }
                     }
                 }
             }
+            initialized = n * n
         }
-        return out
     }
 
     private func scale(_ values: inout [Float], rows: Int, columns: Int, rowFactors: [Float], columnFactors: [Float]) {
@@ -128,8 +150,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
         values.withUnsafeMutableBufferPointer { buffer in
             guard buffer.count >= count * transform.size else { return }
             nonisolated(unsafe) let data = buffer
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let rows = part * count / parts ..< (part + 1) * count / parts
+            forEachRowPart(count: count, parts: parts) { rows in
                 let slice = UnsafeMutableBufferPointer(rebasing: data[rows.lowerBound * transform.size ..< rows.upperBound * transform.size])
                 transform.apply(slice, count: rows.count, transposed: transposed)
             }
@@ -151,17 +172,22 @@ public struct RandomizedHadamard: Sendable, Equatable {
     /// `out = matrixᵀ` for a row-major `rows × columns` matrix, in 8 × 8 tiles: the output is
     /// written in order, the input read down 8 columns at a time (one cache line per row).
     /// Larger tiles are slower for n = 1536: their strided side maps onto a few cache sets.
+    /// Bands of 8 output rows go in parts side by side.
     static func transpose(_ matrix: [Float], rows: Int, columns: Int, into out: inout [Float]) {
         let tile = 8
         matrix.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
-                guard let from = source.baseAddress, let to = target.baseAddress,
+                guard let base = source.baseAddress, let destination = target.baseAddress,
                       source.count >= rows * columns, target.count >= rows * columns else { return }
-                for c0 in stride(from: 0, to: columns, by: tile) {
-                    for r0 in stride(from: 0, to: rows, by: tile) {
-                        for c in c0 ..< min(c0 + tile, columns) {
-                            let row = to + c &* rows, column = from + c
-                            for r in r0 ..< min(r0 + tile, rows) { row[r] = column[r &* columns] }
+                nonisolated(unsafe) let (from, to) = (base, destination)
+                let bands = (columns + tile - 1) / tile
+                forEachRowPart(count: bands, parts: rows * columns >= rowsWorthSplitting * rowsWorthSplitting ? 2 : 1) { part in
+                    for c0 in stride(from: part.lowerBound * tile, to: min(part.upperBound * tile, columns), by: tile) {
+                        for r0 in stride(from: 0, to: rows, by: tile) {
+                            for c in c0 ..< min(c0 + tile, columns) {
+                                let row = to + c &* rows, column = from + c
+                                for r in r0 ..< min(r0 + tile, rows) { row[r] = column[r &* columns] }
+                            }
                         }
                     }
                 }
