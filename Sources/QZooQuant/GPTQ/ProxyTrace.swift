@@ -52,7 +52,16 @@ enum ProxyTrace {
             }
             return product
         }
-        return zip(halves.joined(), x).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        return x.withUnsafeBufferPointer { x in
+            var (sum, offset) = (0.0, 0)
+            for half in halves {
+                half.withUnsafeBufferPointer { product in
+                    for i in product.indices { sum += Double(product[i]) * Double(x[offset + i]) }
+                }
+                offset += half.count
+            }
+            return sum
+        }
     }
 
     /// Below this many rows one gemm does them all.
