@@ -26,7 +26,8 @@ public func parallelPair<A, B>(_ first: @Sendable () throws -> A, _ second: @Sen
 
 /// `body` on `parts` consecutive ranges of `0 ..< count` side by side, range `p` being
 /// `p·count/parts ..< (p+1)·count/parts`: for passes over a matrix whose rows are independent
-/// and which a caller splits between the cores. `parts` below 1 counts as 1.
+/// and which a caller splits between the cores. `parts` is capped at `count`, and below 1
+/// counts as 1.
 public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let parts = max(1, min(parts, count))
     DispatchQueue.concurrentPerform(iterations: parts) { part in

@@ -24,7 +24,9 @@ extension GPTQQuantizer: CalibratedQuantizer {
 }
 
 /// Quantizes the weights `selection` picks with statistics that stay fixed (measured once on
-/// the float model, or imported), in parallel.
+/// the float model, or imported), in parallel. The weights are kept without their dense
+/// reconstructions until the checkpoint is assembled (for a large model those would be a float32
+/// copy of every weight).
 public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some CalibratedQuantizer, statistics: CalibrationSet,
                                selection: WeightSelection) throws -> CheckpointQuantization {
     let (jobs, ineligible) = selectWeights(source, selection: selection)
@@ -33,7 +35,7 @@ public func quantizeCalibrated(_ source: Checkpoint, with quantizer: some Calibr
         guard let layer = statistics.layers[name] else {
             throw QZooError(.invalidArgument, "the calibration statistics have no entry for this weight; calibrate this model or exclude it", tensor: name)
         }
-        return try quantizer.quantizeWeight(name: name, tensor, statistics: layer)
+        return try quantizer.quantizeWeight(name: name, tensor, statistics: layer).withoutReconstruction()
     }
     return try assembleQuantization(source, weights, ineligible: ineligible)
 }

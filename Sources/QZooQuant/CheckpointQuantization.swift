@@ -50,7 +50,8 @@ public struct QuantizedWeight: Sendable {
         didSet { reconstruction = nil }
     }
     public var report: TensorQuantizationReport
-    /// `tensor` dequantized, kept by `attribute(to:)`, which had to make it for the report.
+    /// `tensor` dequantized, kept by `attribute(to:)`, which had to make it for the report, or
+    /// handed in by a rounding that already had it (QuIP#).
     private var reconstruction: Tensor?
 
     public init(name: String, tensor: QuantizedTensor, report: TensorQuantizationReport) {
@@ -81,6 +82,14 @@ public struct QuantizedWeight: Sendable {
         report = try TensorQuantizationReport(name: name, original: original, quantized: tensor, reconstructed: reconstructed,
                                               calibrated: report.calibrated)
         reconstruction = reconstructed
+    }
+
+    /// This weight without a kept reconstruction: what a caller that holds every weight until the
+    /// checkpoint is assembled keeps, so the weights carry no dense copies meanwhile.
+    public func withoutReconstruction() -> QuantizedWeight {
+        var weight = self
+        weight.reconstruction = nil
+        return weight
     }
 
     /// `tensor.dequantize()`, handing over the reconstruction `attribute(to:)` kept, if any:
