@@ -24,15 +24,18 @@ public func parallelPair<A, B>(_ first: @Sendable () throws -> A, _ second: @Sen
     return (firstValue, try b.values()[0])
 }
 
-/// `body` on `parts` consecutive ranges of `0 ..< count` side by side, range `p` being
-/// `p·count/parts ..< (p+1)·count/parts`: for passes over a matrix whose rows are independent
-/// and which a caller splits between the cores. `parts` is capped at `count`, and below 1
-/// counts as 1.
-public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
+/// `0 ..< count` in `parts` consecutive ranges, range `p` being `p·count/parts ..< (p+1)·count/parts`:
+/// how a matrix whose rows are independent is split between the cores. `parts` is capped at
+/// `count`, and below 1 counts as 1.
+public func rowPartRanges(count: Int, parts: Int) -> [Range<Int>] {
     let parts = max(1, min(parts, count))
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part * count / parts ..< (part + 1) * count / parts)
-    }
+    return (0..<parts).map { part in part * count / parts ..< (part + 1) * count / parts }
+}
+
+/// `body` on each of `rowPartRanges(count:parts:)` side by side.
+public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let ranges = rowPartRanges(count: count, parts: parts)
+    DispatchQueue.concurrentPerform(iterations: ranges.count) { body(ranges[$0]) }
 }
 
 /// `parallelMap` for independent BLAS-heavy tasks of unequal size (the weights of a model):

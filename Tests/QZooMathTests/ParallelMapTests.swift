@@ -35,5 +35,6 @@ struct ParallelMapTests {
         let ranges = seen.withLock { $0 }.sorted { $0.lowerBound < $1.lowerBound }
         #expect(ranges.count == max(1, min(parts, count)))
         #expect(ranges.flatMap { Array($0) } == Array(0..<count))
+        #expect(ranges == rowPartRanges(count: count, parts: parts))
     }
 }

@@ -106,8 +106,10 @@ public struct SequentialCalibration: Sendable {
                             + "and a positive batch size, got \(run.maxLength) and \(run.batchSize)")
         }
         let (texts, tokenizer, maxLength, size) = (run.texts, model.tokenizer, run.maxLength, run.batchSize)
-        return try parallelMap(count: texts.count / size + (texts.count % size == 0 ? 0 : 1)) { batch in
-            TokenBatch(texts[batch * size ..< Swift.min((batch + 1) * size, texts.count)].map { tokenizer.encode($0, maxLength: maxLength) })
+        let starts = Array(stride(from: 0, to: texts.count, by: size))
+        return try parallelMap(count: starts.count) { batch in
+            let start = starts[batch]
+            return TokenBatch(texts[start ..< Swift.min(start + size, texts.count)].map { tokenizer.encode($0, maxLength: maxLength) })
         }
     }
 

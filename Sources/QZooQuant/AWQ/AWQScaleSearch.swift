@@ -79,15 +79,14 @@ public struct AWQScaleSearch: Sendable {
     /// follows is BLAS-threaded; this part would otherwise run on one core).
     static func roundingError(_ weight: [Float], rows: Int, columns: Int, scales: [Float], grid: AffineGrid,
                               into delta: inout [Float]) throws {
-        let parts = min(2, rows)
+        let ranges = rowPartRanges(count: rows, parts: 2)
         try delta.withUnsafeMutableBufferPointer { d in
             nonisolated(unsafe) let out = d
             try weight.withUnsafeBufferPointer { w in
                 try scales.withUnsafeBufferPointer { s in
                     nonisolated(unsafe) let (weights, factors) = (w, s)
-                    _ = try parallelMap(count: parts) { part in
-                        let range = part * rows / parts ..< (part + 1) * rows / parts
-                        try roundingError(weights, rows: range, columns: columns, scales: factors, grid: grid, into: out)
+                    _ = try parallelMap(count: ranges.count) { part in
+                        try roundingError(weights, rows: ranges[part], columns: columns, scales: factors, grid: grid, into: out)
                     }
                 }
             }

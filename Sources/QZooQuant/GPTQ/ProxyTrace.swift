@@ -38,9 +38,9 @@ enum ProxyTrace {
         guard rows >= 0, columns > 0, x.count == rows * columns, h.count == columns * columns else {
             throw QZooError(.invalidArgument, "a proxy trace needs a [\(rows), \(columns)] matrix and a \(columns)² Hessian, got \(x.count) and \(h.count) values")
         }
-        let parts = rows >= rowsWorthSplitting ? 2 : 1
-        let halves = try parallelMapLargestFirst(count: parts, cost: { _ in 1 }) { part in
-            let range = part * rows / parts ..< (part + 1) * rows / parts
+        let ranges = rowPartRanges(count: rows, parts: rows >= rowsWorthSplitting ? 2 : 1)
+        let halves = try parallelMapLargestFirst(count: ranges.count, cost: { _ in 1 }) { part in
+            let range = ranges[part]
             var product = [Float](repeating: 0, count: range.count * columns)
             try x.withUnsafeBufferPointer { all in
                 let a = UnsafeBufferPointer(rebasing: all[range.lowerBound * columns ..< range.upperBound * columns])
