@@ -87,7 +87,13 @@ def timed_command(args, **kwargs):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def quipsharp_benchmark(bench_table=""):
+def median_run(args, repeat, **kwargs):
+    """The median wall and the median CPU seconds of `repeat` runs of `args` (`timed_command`)."""
+    runs = [timed_command(args, **kwargs) for _ in range(repeat)]
+    return statistics.median(wall for wall, _ in runs), statistics.median(cpu for _, cpu in runs)
+
+
+def quipsharp_benchmark(bench_table="", repeat=3, reference_repeat=2):
     """QuIP# 2-bit (E8P, 10 tune passes), MiniLM's 36 encoder linears, sequential calibration on
     the built-in corpus: the whole `qzoo quantize` command against the whole numpy transcription
     of quip-sharp (Tests/interop/quipsharp_reference.py, same sentences, same site-by-site
@@ -95,25 +101,27 @@ def quipsharp_benchmark(bench_table=""):
     and each model's mean cosine on the two held-out sets. qzoo runs twice: as the reference
     does (--no-asymmetric-calibration: each weight fitted to the quantized model's own output; qzoo's bias
     correction costs nothing measurable) and as by default (asymmetric calibration: the float
-    model runs beside the quantized one, about twice the work)."""
+    model runs beside the quantized one, about twice the work). Medians of `repeat` qzoo runs and
+    `reference_repeat` numpy runs, as in the GPTQ comparison: a single run of either varies by
+    10 % or more on a shared 2-core machine, and qzoo's run is short enough to repeat."""
     qzoo = os.environ["QZOO_BIN"]
     interop = HERE.parent / "Tests" / "interop"
     evaluations = [HERE.parent / "data" / "evaluation" / name for name in ("eval-en.txt", "eval-general-en.txt")]
     command = [qzoo, "quantize", str(MODEL.parent), "--method", "quipsharp", "--bits", "2", "--exclude", "pooler"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        same, same_cpu = timed_command(command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric-calibration"])
-        ours, ours_cpu = timed_command(command[:3] + [str(tmp / "w2.qpack")] + command[3:])
-        reference, reference_cpu = timed_command([sys.executable, str(interop / "quipsharp_reference.py"), str(MODEL.parent),
-                                                  str(tmp / "numpy-w2.safetensors"), "--bits", "2"], cwd=interop)
+        same, same_cpu = median_run(command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric-calibration", "--force"], repeat)
+        ours, ours_cpu = median_run(command[:3] + [str(tmp / "w2.qpack")] + command[3:] + ["--force"], repeat)
+        reference, reference_cpu = median_run([sys.executable, str(interop / "quipsharp_reference.py"), str(MODEL.parent),
+                                               str(tmp / "numpy-w2.safetensors"), "--bits", "2"], reference_repeat, cwd=interop)
         cosines = [" / ".join(f'{json.loads(subprocess.run([qzoo, "eval", "--reference", str(MODEL.parent), "--candidate", str(candidate), "--data", str(evaluation), "--json"], check=True, capture_output=True, text=True).stdout)["mean_cosine"]:.4f}'
                               for evaluation in evaluations)
                    for candidate in (tmp / "same.qpack", tmp / "w2.qpack", tmp / "numpy-w2.safetensors")]
     rate = next((line.split()[-1] for line in bench_table.splitlines() if line.startswith("e8p_encoder")), "n/a")
-    print(f"QuIP# 2-bit, 36 MiniLM linears, sequential calibration (1024 sentences), 10 tune passes "
-          f"(load average {os.getloadavg()[0]:.1f}; held-out mean cosine, Python docs / WordNet; E8P encoder {rate} vectors/s):")
-    print(f"  qzoo quantize --no-asymmetric-calibration (the reference's objective) {same:.1f} s wall, {same_cpu:.1f} s CPU, cosine {cosines[0]}")
-    print(f"  qzoo quantize (default, asymmetric) {ours:.1f} s wall, {ours_cpu:.1f} s CPU, cosine {cosines[1]}")
+    print(f"QuIP# 2-bit, 36 MiniLM linears, sequential calibration (1024 sentences), 10 tune passes, "
+          f"medians of {repeat} qzoo and {reference_repeat} numpy runs (load average {os.getloadavg()[0]:.1f}; held-out mean cosine, Python docs / WordNet; E8P encoder {rate} vectors/s):")
+    print(f"  qzoo quantize --no-asymmetric-calibration (the reference's objective) {same:.2f} s wall, {same_cpu:.1f} s CPU, cosine {cosines[0]}")
+    print(f"  qzoo quantize (default, asymmetric) {ours:.2f} s wall, {ours_cpu:.1f} s CPU, cosine {cosines[1]}")
     print(f"  numpy transcription of quip-sharp {reference:.1f} s wall, {reference_cpu:.1f} s CPU, cosine {cosines[2]}")
     print(f"  speed ratio (numpy time / qzoo time): same objective {reference / same:.1f}x wall, {reference_cpu / same_cpu:.1f}x CPU; "
           f"default {reference / ours:.1f}x wall, {reference_cpu / ours_cpu:.1f}x CPU")
