@@ -32,6 +32,10 @@ public func rowPartRanges(count: Int, parts: Int) -> [Range<Int>] {
     return (0..<parts).map { part in part * count / parts ..< (part + 1) * count / parts }
 }
 
+/// Below this many rows (of a few hundred values each) a pass over a matrix's elements stays on
+/// one core: handing half the rows to another thread costs more than it saves.
+public let elementwiseRowsWorthSplitting = 256
+
 /// `body` on each of `rowPartRanges(count:parts:)` side by side.
 public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let ranges = rowPartRanges(count: count, parts: parts)

@@ -21,7 +21,7 @@ public enum BiasCorrection {
             hessian.withUnsafeBufferPointer { h in
                 mean.withUnsafeBufferPointer { m in
                     nonisolated(unsafe) let (out, h, m) = (result, h, m)
-                    forEachRowPart(count: n, parts: n >= rowsWorthSplitting ? 2 : 1) { rows in
+                    forEachRowPart(count: n, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { rows in
                         for r in rows {
                             for c in 0..<n { out[r * n + c] = h[r * n + c] - m[r] * m[c] }
                         }
@@ -31,9 +31,6 @@ public enum BiasCorrection {
             initialized = n * n
         }
     }
-
-    /// Below this many rows one core computes the covariance (a thread hand-off costs more).
-    static let rowsWorthSplitting = 256
 
     /// `bias + (W − Ŵ)·μ` for row-major `[bias.count × mean.count]` weights; with
     /// `referenceMean` (asymmetric calibration: the float model's mean input) `bias + W·μ_float −

@@ -8,9 +8,9 @@ import QZooMath
 /// It works site by site (`LayerSite`: q|k|v, attention output, FFN up, FFN down) over every
 /// calibration batch at once: a site's input statistics are measured on all batches, its
 /// weights quantized, and the site applied with the quantized weights, which yields the next
-/// site's input (measured in the same pass over the batches). So the attention output's Hessian already sees the quantized q, k and v, and
-/// every layer runs once (keeping every calibration token's activations between sites) instead
-/// of once to measure and once more to propagate.
+/// site's input (measured in the same pass over the batches). So the attention output's Hessian
+/// already sees the quantized q, k and v, and every layer runs once (keeping every calibration
+/// token's activations between sites) instead of once to measure and once more to propagate.
 ///
 /// Batches are split over `laneCount` lanes (batch `b` in lane `b % laneCount`), each with
 /// single-threaded BLAS and its own statistics, summed in lane order: both cores stay busy in

@@ -99,7 +99,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
             hessian.withUnsafeBufferPointer { h in
                 columnSigns.withUnsafeBufferPointer { signs in
                     nonisolated(unsafe) let (out, h, signs) = (out, h, signs)
-                    forEachRowPart(count: n, parts: n >= Self.rowsWorthSplitting ? 2 : 1) { rows in
+                    forEachRowPart(count: n, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { rows in
                         for r in rows {
                             for c in 0..<n { out[r &* n &+ c] = Float(h[r &* n &+ c]) * (signs[r] * signs[c]) }
                         }
@@ -119,7 +119,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
             m.withUnsafeBufferPointer { source in
                 nonisolated(unsafe) let (source, target) = (source, out)
                 let bands = (n + tile - 1) / tile
-                forEachRowPart(count: bands, parts: n >= rowsWorthSplitting ? 2 : 1) { part in
+                forEachRowPart(count: bands, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { part in
                     for r0 in stride(from: part.lowerBound * tile, to: min(part.upperBound * tile, n), by: tile) {
                         for c0 in stride(from: 0, to: n, by: tile) {
                             for r in r0 ..< min(r0 + tile, n) {
@@ -146,7 +146,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
     /// right by `𝓗ᵀ` (or `𝓗`). Rows are independent, so two halves go side by side: rotating a
     /// large weight or Hessian otherwise leaves a core idle between the parallel steps around it.
     private func applyToRows(_ values: inout [Float], _ transform: HadamardTransform, count: Int, transposed: Bool) {
-        let parts = count >= Self.rowsWorthSplitting ? 2 : 1
+        let parts = count >= elementwiseRowsWorthSplitting ? 2 : 1
         values.withUnsafeMutableBufferPointer { buffer in
             guard buffer.count >= count * transform.size else { return }
             nonisolated(unsafe) let data = buffer
@@ -156,9 +156,6 @@ public struct RandomizedHadamard: Sendable, Equatable {
             }
         }
     }
-
-    /// Below this many rows one core does them (a thread hand-off costs more than half the work).
-    static let rowsWorthSplitting = 256
 
     /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed.
     private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, rows: Int, columns: Int,
@@ -181,7 +178,7 @@ public struct RandomizedHadamard: Sendable, Equatable {
                       source.count >= rows * columns, target.count >= rows * columns else { return }
                 nonisolated(unsafe) let (from, to) = (base, destination)
                 let bands = (columns + tile - 1) / tile
-                forEachRowPart(count: bands, parts: rows * columns >= rowsWorthSplitting * rowsWorthSplitting ? 2 : 1) { part in
+                forEachRowPart(count: bands, parts: rows * columns >= elementwiseRowsWorthSplitting * elementwiseRowsWorthSplitting ? 2 : 1) { part in
                     for c0 in stride(from: part.lowerBound * tile, to: min(part.upperBound * tile, columns), by: tile) {
                         for r0 in stride(from: 0, to: rows, by: tile) {
                             for c in c0 ..< min(c0 + tile, columns) {
