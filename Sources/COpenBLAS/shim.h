@@ -17,4 +17,11 @@ void strtri_(const char *uplo, const char *diag, const int *n, float *a, const i
              size_t uplo_len, size_t diag_len);
 void dtrtri_(const char *uplo, const char *diag, const int *n, double *a, const int *lda, int *info,
              size_t uplo_len, size_t diag_len);
+
+/* OpenBLAS's own call (pthread builds) that stops its helper threads; its next threaded call
+   starts them again. Weak: with an OpenBLAS that lacks it, nothing is stopped. */
+int blas_thread_shutdown_(void) __attribute__((weak));
+static inline void qzoo_openblas_stop_helpers(void) {
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
+}
 #endif

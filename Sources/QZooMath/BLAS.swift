@@ -72,6 +72,14 @@ public enum BLAS {
     /// The number of threads OpenBLAS uses (from `OPENBLAS_NUM_THREADS` or the core count).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// Stops OpenBLAS's helper threads until its next threaded call starts them again. OpenBLAS
+    /// starts them when it is loaded, and they spin for about a tenth of a second before they
+    /// sleep, taking turns on the cores with whatever the process does first (tokenizing and
+    /// loading, on both cores): `qzoo` calls this on start.
+    public static func stopIdleHelpers() {
+        qzoo_openblas_stop_helpers()
+    }
+
     /// Runs `body` with OpenBLAS on one thread, for work already spread one task per core, where
     /// OpenBLAS's own threads would only contend with the other tasks. The setting is
     /// process-wide: overlapping calls share it, and the last one to finish restores the count.

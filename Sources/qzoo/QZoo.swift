@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import QZooCore
+import QZooMath
 
 /// The `qzoo` command: subcommands only; each lives in its own file.
 struct QZoo: ParsableCommand {
@@ -23,6 +24,7 @@ struct QZoo: ParsableCommand {
 enum Main {
     static func main() {
         AllocatorTuning.keepFreedMemory()
+        BLAS.stopIdleHelpers()
         do {
             var command = try QZoo.parseAsRoot()
             try command.run()

@@ -127,6 +127,22 @@ import QZooTestSupport
         }
     }
 
+    /// Lanes take every batch once, in ascending order within a lane, and their token counts
+    /// differ by at most one batch's (taking every other batch would give 17 tokens against 5
+    /// here).
+    @Test func lanesBalanceTheirTokens() {
+        let sizes = [7, 1, 5, 1, 3, 1, 2, 2]
+        let batches = sizes.map { TokenBatch([[Int32]](repeating: [0], count: $0)) }
+        let lanes = SequentialCalibration.lanes(balancing: batches)
+        #expect(lanes.count == SequentialCalibration.laneCount)
+        #expect(lanes.joined().sorted() == Array(sizes.indices))
+        #expect(lanes.allSatisfy { $0 == $0.sorted() })
+        let tokens = lanes.map { $0.reduce(0) { $0 + sizes[$1] } }
+        #expect((tokens.max() ?? 0) - (tokens.min() ?? 0) <= sizes.max() ?? 0)
+        #expect(tokens == [11, 11])
+        #expect(SequentialCalibration.lanes(balancing: batches) == lanes)
+    }
+
     @Test func targetsOutsideTheEncoderAreRefusedByName() throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let driver = SequentialCalibration(model: RunnableBert(architecture: architecture, tokenizer: try tokenizer()),

@@ -9,8 +9,10 @@
 enum BertCharacterClasses {
     /// Removed by text cleaning: NUL, U+FFFD, and Cc/Cf/Co except tab, newline, return.
     static func isRemovedControl(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.value == 0 || scalar.value == 0xFFFD { return true }
         if scalar == "\t" || scalar == "\n" || scalar == "\r" { return false }
+        // ASCII (most text) answers without a property lookup: its Cc are 0–31 and 127.
+        if scalar.isASCII { return scalar.value < 0x20 || scalar.value == 0x7F }
+        if scalar.value == 0xFFFD { return true }
         switch scalar.properties.generalCategory {
         case .control, .format, .privateUse: return isInUnicode8(scalar)
         default: return false
@@ -19,16 +21,16 @@ enum BertCharacterClasses {
 
     /// Whitespace (Unicode White_Space), which text cleaning turns into a space.
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.properties.isWhitespace
+        scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
     }
 
     /// ASCII punctuation, or a Unicode punctuation category (Pc Pd Pe Pf Pi Po Ps).
     static func isPunctuation(_ scalar: Unicode.Scalar) -> Bool {
-        if let changed = unicode8Changes[scalar.value] { return changed == .punctuation }
         if scalar.isASCII {
             let v = scalar.value
             return (0x21...0x2F).contains(v) || (0x3A...0x40).contains(v) || (0x5B...0x60).contains(v) || (0x7B...0x7E).contains(v)
         }
+        if let changed = unicode8Changes[scalar.value] { return changed == .punctuation }
         switch scalar.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .closePunctuation, .finalPunctuation,
              .initialPunctuation, .otherPunctuation, .openPunctuation:
@@ -39,6 +41,7 @@ enum BertCharacterClasses {
 
     /// A non-spacing mark (Mn), which accent stripping removes after NFD.
     static func isNonspacingMark(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return false }
         if let changed = unicode8Changes[scalar.value] { return changed == .nonspacingMark }
         return scalar.properties.generalCategory == .nonspacingMark && isInUnicode8(scalar)
     }

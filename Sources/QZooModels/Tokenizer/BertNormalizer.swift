@@ -31,12 +31,15 @@ public struct BertNormalizer: Sendable, Equatable {
                 scalars.append(scalar)
             }
         }
-        if stripAccents {
+        // ASCII text (most of it) is its own NFD, has no marks, and lower-cases A–Z alone.
+        let ascii = scalars.allSatisfy(\.isASCII)
+        if stripAccents && !ascii {
             let decomposed = String(String.UnicodeScalarView(scalars)).decomposedStringWithCanonicalMapping
             scalars = decomposed.unicodeScalars.filter { !BertCharacterClasses.isNonspacingMark($0) }
         }
         if lowercase {
-            scalars = scalars.flatMap { $0.properties.lowercaseMapping.unicodeScalars }
+            scalars = ascii ? scalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar($0.value + 32) ?? $0 : $0 }
+                : scalars.flatMap { $0.properties.lowercaseMapping.unicodeScalars }
         }
         return scalars
     }

@@ -67,7 +67,7 @@ public struct WordPieceTokenizer: Sendable {
     /// than `maxInputCharactersPerWord`, becomes one unknown token.
     func wordPieces(_ word: ArraySlice<Unicode.Scalar>) -> [Int32] {
         guard word.count <= maxInputCharactersPerWord else { return [unknownID] }
-        let characters = word.map { Array(String($0).utf8) }
+        let characters = word.map { scalar in scalar.isASCII ? [UInt8(scalar.value)] : Array(String(scalar).utf8) }
         let prefix = Array(continuingPrefix.utf8)
         var pieces: [Int32] = []
         var start = 0

@@ -5,20 +5,30 @@ import QZooCore
 /// Bytes, not `String`, because Swift compares strings by canonical equivalence: "é" and
 /// "e\u{301}" would be one key, while the reference tokenizer treats them as different tokens.
 public struct WordPieceVocabulary: Sendable {
-    private var ids: [[UInt8]: Int32] = [:]
+    private var ids: [TokenBytes: Int32] = [:]
     public private(set) var count = 0
+
+    /// A token's UTF-8 bytes as a key hashed in one call (`[UInt8]` feeds the hasher one byte
+    /// at a time, which made loading a 30k-token vocabulary and tokenizing a corpus slow).
+    private struct TokenBytes: Hashable {
+        let bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
 
     public init() {}
 
     /// Adds `token` with `id`; a repeated token keeps the later id, as Hugging Face does.
     public mutating func insert(_ token: String, id: Int32) {
-        ids[Array(token.utf8)] = id
+        ids[TokenBytes(bytes: Array(token.utf8))] = id
         count = ids.count
     }
 
-    public func id(_ token: String) -> Int32? { ids[Array(token.utf8)] }
+    public func id(_ token: String) -> Int32? { ids[TokenBytes(bytes: Array(token.utf8))] }
 
-    public func id(utf8 bytes: [UInt8]) -> Int32? { ids[bytes] }
+    public func id(utf8 bytes: [UInt8]) -> Int32? { ids[TokenBytes(bytes: bytes)] }
 
     /// The largest id plus one (ids need not be dense).
     public var idLimit: Int { Int(ids.values.max() ?? -1) + 1 }

@@ -45,14 +45,14 @@ public struct QuIPSharpQuantizer: Sendable {
             try parallelPair({ try BlockLDLQ.Factorization(hessian: h, columns: columns, damp: 0) },
                              { try ProxyTrace.quadratic(target, h, rows: rows, columns: columns) })
         }
-        let rounding = try round(target, rows: rows, columns: columns, hessian: h, factorization: factorization)
+        let (rounding, loss) = try round(target, rows: rows, columns: columns, hessian: h, factorization: factorization)
         let quantized = try QuantizedTensor(
             rows: rows, columns: columns, lattice: parameters.codebook,
             codes: try Tensor(dtype: .u8, shape: [rounding.codes.count * parameters.codebook.bytesPerBlock], bytes: rounding.codeBytes()),
             scale: try Tensor(shape: [1], floats: [scale]), sourceDType: weight.dtype)
         return QuIPSharpResult(
             quantized: quantized,
-            relativeProxyLoss: try Self.relative(target, rounding.values, h, rows: rows, columns: columns, energy: energy),
+            relativeProxyLoss: energy > 0 ? loss / energy : 0,
             reconstruction: try Tensor(shape: [rows, columns], floats: rounding.values.map { $0 * scale }),
             nearestRounding: { [codebook = parameters.codebook] in
                 let nearest = LatticeRounding.nearest(target, rows: rows, columns: columns, codebook: codebook)
@@ -80,8 +80,9 @@ public struct QuIPSharpQuantizer: Sendable {
 
     /// Block LDLQ then the tune passes, on `rowParts` row ranges in parallel (single-threaded
     /// BLAS each), stacked back in row order; `hessian` is already regularised and factored.
+    /// Also returns the result's proxy loss `tr(Δ H Δᵀ)` (the parts' sums, in row order).
     private func round(_ target: [Float], rows: Int, columns: Int, hessian h: [Float],
-                       factorization: BlockLDLQ.Factorization<Float>) throws -> LatticeRounding {
+                       factorization: BlockLDLQ.Factorization<Float>) throws -> (LatticeRounding, Double) {
         let ranges = Self.rowRanges(rows: rows, parts: Self.rowParts)
         let parts = try BLAS.singleThreaded {
             try parallelMap(count: ranges.count) { part in
@@ -89,11 +90,12 @@ public struct QuIPSharpQuantizer: Sendable {
                 let slice = Array(target[range.lowerBound * columns ..< range.upperBound * columns])
                 var rounding = try roundWithLDLQ(slice, rows: range.count, factorization: factorization)
                 let descent = try BlockCoordinateDescent(hessian: h, rows: range.count, columns: columns)
-                try descent.run(passes: parameters.tunePasses, weight: slice, rounding: &rounding)
-                return rounding
+                let outcome = try descent.run(passes: parameters.tunePasses, weight: slice, rounding: &rounding)
+                return (rounding, outcome.proxyLoss)
             }
         }
-        return LatticeRounding(stacking: parts, columns: columns, codebook: parameters.codebook)
+        return (LatticeRounding(stacking: parts.map(\.0), columns: columns, codebook: parameters.codebook),
+                parts.reduce(0) { $0 + $1.1 })
     }
 
     /// `0 ..< rows` in up to `parts` consecutive ranges of whole octets (8 rows, what the
