@@ -36,6 +36,20 @@ public func rowPartRanges(count: Int, parts: Int) -> [Range<Int>] {
 /// one core: handing half the rows to another thread costs more than it saves.
 public let elementwiseRowsWorthSplitting = 256
 
+/// The row-major `n × n` matrix whose row `r` `fill(r, row)` writes, its rows in two parts side
+/// by side from `elementwiseRowsWorthSplitting` rows on: the element-wise passes over a Hessian
+/// that sit between calibration and rounding, where nothing else keeps the other core busy.
+/// One call per row, so the caller's loop over the columns stays a plain loop.
+public func squareMatrix<T: BinaryFloatingPoint & SendableMetatype>(_ n: Int, fill: @Sendable (Int, UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+    [T](unsafeUninitializedCapacity: n * n) { out, initialized in
+        nonisolated(unsafe) let out = out
+        forEachRowPart(count: n, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { rows in
+            for r in rows { fill(r, UnsafeMutableBufferPointer(rebasing: out[r * n ..< (r + 1) * n])) }
+        }
+        initialized = n * n
+    }
+}
+
 /// `body` on each of `rowPartRanges(count:parts:)` side by side.
 public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>) -> Void) {
     let ranges = rowPartRanges(count: count, parts: parts)

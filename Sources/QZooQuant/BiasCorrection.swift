@@ -11,24 +11,18 @@ import QZooMath
 /// do neither (their biases stay as trained).
 public enum BiasCorrection {
     /// `H − μμᵀ` for the row-major `n × n` second moment `hessian` and mean `mean` (n values);
-    /// `hessian` unchanged when the sizes disagree. The rows go in two halves side by side: for
-    /// FFN-down (n = 1536) this 2.4-million-entry pass sits between calibration and rounding,
-    /// where nothing else keeps the other core busy.
+    /// `hessian` unchanged when the sizes disagree. The rows go in two halves side by side
+    /// (`squareMatrix`): for FFN-down (n = 1536) this is a 2.4-million-entry pass.
     public static func covariance(hessian: [Double], mean: [Double]) -> [Double] {
         let n = mean.count
         guard hessian.count == n * n, n > 0 else { return hessian }
-        return [Double](unsafeUninitializedCapacity: n * n) { result, initialized in
-            hessian.withUnsafeBufferPointer { h in
-                mean.withUnsafeBufferPointer { m in
-                    nonisolated(unsafe) let (out, h, m) = (result, h, m)
-                    forEachRowPart(count: n, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { rows in
-                        for r in rows {
-                            for c in 0..<n { out[r * n + c] = h[r * n + c] - m[r] * m[c] }
-                        }
-                    }
+        return hessian.withUnsafeBufferPointer { h in
+            mean.withUnsafeBufferPointer { m in
+                nonisolated(unsafe) let (h, m) = (h, m)
+                return squareMatrix(n) { r, row in
+                    for c in 0..<n { row[c] = h[r * n + c] - m[r] * m[c] }
                 }
             }
-            initialized = n * n
         }
     }
 

@@ -91,22 +91,17 @@ public struct RandomizedHadamard: Sendable, Equatable {
     }
 
     /// `S_U H S_U` in float32 (each entry rounded to float32, then times its two signs), rows in
-    /// parts side by side.
+    /// parts side by side (`squareMatrix`).
     private func signed(_ hessian: [Double]) -> [Float] {
         let n = columns
         guard hessian.count == n * n else { return hessian.map { Float($0) } }
-        return [Float](unsafeUninitializedCapacity: n * n) { out, initialized in
-            hessian.withUnsafeBufferPointer { h in
-                columnSigns.withUnsafeBufferPointer { signs in
-                    nonisolated(unsafe) let (out, h, signs) = (out, h, signs)
-                    forEachRowPart(count: n, parts: n >= elementwiseRowsWorthSplitting ? 2 : 1) { rows in
-                        for r in rows {
-                            for c in 0..<n { out[r &* n &+ c] = Float(h[r &* n &+ c]) * (signs[r] * signs[c]) }
-                        }
-                    }
+        return hessian.withUnsafeBufferPointer { h in
+            columnSigns.withUnsafeBufferPointer { signs in
+                nonisolated(unsafe) let (h, signs) = (h, signs)
+                return squareMatrix(n) { r, row in
+                    for c in 0..<n { row[c] = Float(h[r &* n &+ c]) * (signs[r] * signs[c]) }
                 }
             }
-            initialized = n * n
         }
     }
 
