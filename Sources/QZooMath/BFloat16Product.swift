@@ -31,16 +31,20 @@ public enum BFloat16Product {
         var usesKernel: Bool { !packed.isEmpty }
     }
 
-    /// Rounds `x` (`rows × width`, row-major) to bfloat16.
-    public static func pack(_ x: UnsafeBufferPointer<Float>, rows: Int, width: Int) throws -> Packed {
-        guard rows >= 0, width > 0, let count = CheckedMath.multiply(rows, width), x.count >= count else {
-            throw QZooError(.invalidArgument, "cannot pack \(x.count) values as a \(rows)×\(width) matrix")
+    /// Rounds `x` (`rows × width`, row-major) to bfloat16; with `sums`, also adds each column of
+    /// `x` into it in float64, rows in order (`addColumnSums`, the same bits), in the same pass.
+    public static func pack(_ x: UnsafeBufferPointer<Float>, rows: Int, width: Int,
+                            addingColumnSumsTo sums: UnsafeMutableBufferPointer<Double>? = nil) throws -> Packed {
+        guard rows >= 0, width > 0, let count = CheckedMath.multiply(rows, width), x.count >= count, (sums?.count ?? width) >= width else {
+            throw QZooError(.invalidArgument, "cannot pack \(x.count) values as a \(rows)×\(width) matrix"
+                            + (sums.map { " with \($0.count) column sums" } ?? ""))
         }
         guard accelerated, width % 16 == 0, rows > 0, let base = x.baseAddress else {
+            if let sums { addColumnSums(x, rows: rows, columns: width, into: sums) }
             return Packed(rows: rows, width: width, packed: [], rounded: x[0..<count].map(rounded))
         }
         let packed = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_packed_count(rows, width)) { buffer, initialized in
-            if let target = buffer.baseAddress { qzoo_bf16_pack(base, rows, width, target) }
+            if let target = buffer.baseAddress { qzoo_bf16_pack(base, rows, width, target, sums?.baseAddress) }
             initialized = buffer.count
         }
         return Packed(rows: rows, width: width, packed: packed, rounded: [])
@@ -115,23 +119,32 @@ public enum BFloat16Product {
         return LinearWeight(outFeatures: outFeatures, inFeatures: inFeatures, packed: packed, rounded: [])
     }
 
-    /// `c += x·Wᵀ` for `x` row-major `[rows, inFeatures]` and `c` `[rows, outFeatures]`, with `x`
-    /// and `W` rounded to bfloat16 and float32 sums: a linear layer's product.
-    public static func addLinear(_ x: UnsafeBufferPointer<Float>, rows: Int, weight: LinearWeight,
-                                 into c: UnsafeMutableBufferPointer<Float>) throws {
+    /// `c = x·Wᵀ + bias` (`+ residual`), through `gelu` when asked, for `x` row-major
+    /// `[rows, inFeatures]`, `c` and `residual` `[rows, outFeatures]`, with `x` and `W` rounded to
+    /// bfloat16 and float32 sums: a linear layer's output. `c` is only written: the kernel lands
+    /// each tile of sums on `bias + residual` (and activates it) as it stores it, instead of a pass
+    /// filling `c` first, the product reading it back and another pass for GELU (the fallback does
+    /// that, with the same operations in the same order).
+    public static func linear(_ x: UnsafeBufferPointer<Float>, rows: Int, weight: LinearWeight, bias: UnsafeBufferPointer<Float>,
+                              residual: UnsafeBufferPointer<Float>?, gelu activate: Bool = false,
+                              into c: UnsafeMutableBufferPointer<Float>) throws {
         let (inF, outF) = (weight.inFeatures, weight.outFeatures)
         guard rows >= 0, let inputs = CheckedMath.multiply(rows, inF), let outputs = CheckedMath.multiply(rows, outF),
-              x.count >= inputs, c.count >= outputs else {
-            throw QZooError(.invalidArgument, "cannot apply a \(outF)×\(inF) weight to \(x.count) values as \(rows) rows into \(c.count)")
+              x.count >= inputs, c.count >= outputs, bias.count == outF, (residual?.count ?? outputs) >= outputs else {
+            throw QZooError(.invalidArgument, "cannot apply a \(outF)×\(inF) weight and \(bias.count) biases to \(x.count) values "
+                            + "as \(rows) rows into \(c.count)\(residual.map { " with \($0.count) residual values" } ?? "")")
         }
         guard rows > 0 else { return }
         guard weight.usesKernel else {
+            fillWithBias(c, rows: rows, bias: bias, residual: residual)
             let roundedInput = x[0..<inputs].map(rounded)
-            return try roundedInput.withUnsafeBufferPointer { a in
+            try roundedInput.withUnsafeBufferPointer { a in
                 try weight.rounded.withUnsafeBufferPointer { w in
                     try BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: a, lda: inF, b: w, ldb: inF, beta: 1, c: c, ldc: outF)
                 }
             }
+            if activate { gelu(UnsafeMutableBufferPointer(rebasing: c[0..<outputs])) }
+            return
         }
         let roundedInput = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_rows_count(rows, inF)) { buffer, initialized in
             if let source = x.baseAddress, let target = buffer.baseAddress { qzoo_bf16_round_rows(source, rows, inF, target) }
@@ -139,8 +152,8 @@ public enum BFloat16Product {
         }
         roundedInput.withUnsafeBufferPointer { a in
             weight.packed.withUnsafeBufferPointer { w in
-                if let a = a.baseAddress, let w = w.baseAddress, let out = c.baseAddress {
-                    qzoo_bf16_add_product(a, rows, inF, w, outF, out, outF)
+                if let a = a.baseAddress, let w = w.baseAddress, let out = c.baseAddress, let bias = bias.baseAddress {
+                    qzoo_bf16_product(a, rows, inF, w, outF, bias, residual?.baseAddress, activate ? 1 : 0, out, outF)
                 }
             }
         }

@@ -30,7 +30,7 @@ public enum BLAS {
     }
 
     /// `C[n×n] += alpha·Aᵀ·A` on the upper triangle of `C` (float64), where A is k×n with row
-    /// stride `lda`. Half the work of a gemm; call `symmetrizeUpper` once at the end.
+    /// stride `lda`. Half the work of a gemm; the lower triangle is left as it was.
     public static func syrkTransposedUpper(
         n: Int, k: Int, alpha: Double = 1, a: UnsafeBufferPointer<Double>, lda: Int,
         c: UnsafeMutableBufferPointer<Double>
@@ -52,14 +52,6 @@ public enum BLAS {
         guard n > 0, k > 0, let aBase = a.baseAddress, let cBase = c.baseAddress else { return }
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, try int32(n), try int32(k), alpha, aBase, try int32(lda),
                     beta, cBase, try int32(n))
-    }
-
-    /// Copies the upper triangle of the n×n row-major `matrix` into its lower triangle.
-    public static func symmetrizeUpper(_ matrix: UnsafeMutableBufferPointer<Double>, n: Int) {
-        guard matrix.count >= n * n else { return }
-        for row in 0..<n {
-            for column in 0..<row { matrix[row * n + column] = matrix[column * n + row] }
-        }
     }
 
     /// The OpenBLAS kernel family in use (e.g. "Haswell", "SkylakeX"); set by the

@@ -87,26 +87,99 @@ import QZooCore
         #expect(try !pack(matrix(rows: 3, width: 40, seed: 6), rows: 3, width: 40).usesKernel)
     }
 
-    /// `x·Wᵀ` added to `c`: row counts with a partial last tile of 8, one to three panels of
-    /// outputs; odd inputs and outputs that are no multiple of 16 take the fallback.
+    /// `x·Wᵀ + bias (+ residual)` written over whatever `c` held: row counts with a partial last
+    /// tile of 8, one to three panels of outputs, with and without a residual; odd inputs and
+    /// outputs that are no multiple of 16 take the fallback. The sum is landed as
+    /// `(bias + residual) + product`, so a zero product gives exactly `bias + residual`.
     @Test(arguments: [(1, 6, 16), (7, 34, 48), (13, 40, 32), (29, 18, 80), (70, 64, 144), (9, 5, 16), (9, 6, 3)])
     func linearMatchesRoundedReference(_ rows: Int, _ inputs: Int, _ outputs: Int) throws {
         let x = matrix(rows: rows, width: inputs, seed: 7), w = matrix(rows: outputs, width: inputs, seed: 8)
+        let bias = matrix(rows: 1, width: outputs, seed: 9), residual = matrix(rows: rows, width: outputs, seed: 10)
         let weight = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
-        var c = [Float](repeating: 0.25, count: rows * outputs)
-        try x.withUnsafeBufferPointer { x in try c.withUnsafeMutableBufferPointer { try BFloat16Product.addLinear(x, rows: rows, weight: weight, into: $0) } }
-        var worst = 0.0, scale = 0.0
-        for r in 0..<rows {
-            for o in 0..<outputs {
-                let expected = 0.25 + (0..<inputs).reduce(0.0) {
-                    $0 + Double(BFloat16Product.rounded(x[r * inputs + $1])) * Double(BFloat16Product.rounded(w[o * inputs + $1]))
+        for withResidual in [false, true] {
+            var c = [Float](repeating: .nan, count: rows * outputs)
+            try x.withUnsafeBufferPointer { x in
+                try bias.withUnsafeBufferPointer { b in
+                    try residual.withUnsafeBufferPointer { r in
+                        try c.withUnsafeMutableBufferPointer {
+                            try BFloat16Product.linear(x, rows: rows, weight: weight, bias: b, residual: withResidual ? r : nil, into: $0)
+                        }
+                    }
                 }
-                worst = max(worst, abs(Double(c[r * outputs + o]) - expected))
-                scale = max(scale, abs(expected))
+            }
+            var worst = 0.0, scale = 0.0
+            for r in 0..<rows {
+                for o in 0..<outputs {
+                    let start = Double(bias[o]) + (withResidual ? Double(residual[r * outputs + o]) : 0)
+                    let expected = start + (0..<inputs).reduce(0.0) {
+                        $0 + Double(BFloat16Product.rounded(x[r * inputs + $1])) * Double(BFloat16Product.rounded(w[o * inputs + $1]))
+                    }
+                    worst = max(worst, abs(Double(c[r * outputs + o]) - expected))
+                    scale = max(scale, abs(expected))
+                }
+            }
+            #expect(worst / scale < 1e-5)
+        }
+        #expect(weight.usesKernel == (BFloat16Product.accelerated && outputs % 16 == 0 && inputs % 2 == 0))
+        var c = [Float](repeating: .nan, count: rows * outputs)
+        try [Float](repeating: 0, count: rows * inputs).withUnsafeBufferPointer { zero in
+            try bias.withUnsafeBufferPointer { b in
+                try residual.withUnsafeBufferPointer { r in
+                    try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(zero, rows: rows, weight: weight, bias: b, residual: r, into: $0) }
+                }
             }
         }
-        #expect(worst / scale < 1e-5)
-        #expect(weight.usesKernel == (BFloat16Product.accelerated && outputs % 16 == 0 && inputs % 2 == 0))
+        #expect((0..<rows * outputs).allSatisfy { c[$0] == bias[$0 % outputs] + residual[$0] })
+    }
+
+    /// With `gelu` the kernel activates each tile as it stores it, bit for bit as `gelu` does over
+    /// the stored product (the float32 pass every other product takes): pre-activations from
+    /// −24 to 24 cover erf's central and tail pieces, the clamp at 4 and the saturated ends, and
+    /// 37 rows end in a partial tile. (Without AVX512-BF16 both sides take the fallback.)
+    @Test func fusedGELUHasTheBitsOfTheSeparatePass() throws {
+        let (rows, inputs, outputs) = (37, 6, 96)
+        let x = matrix(rows: rows, width: inputs, seed: 11), w = matrix(rows: outputs, width: inputs, seed: 12)
+        let bias = (0..<outputs).map { Float($0) / Float(outputs - 1) * 48 - 24 }
+        let weight = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        func run(gelu: Bool) throws -> [Float] {
+            var c = [Float](repeating: .nan, count: rows * outputs)
+            try x.withUnsafeBufferPointer { x in
+                try bias.withUnsafeBufferPointer { b in
+                    try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(x, rows: rows, weight: weight, bias: b, residual: nil, gelu: gelu, into: $0) }
+                }
+            }
+            return c
+        }
+        let fused = try run(gelu: true)
+        var separate = try run(gelu: false)
+        separate.withUnsafeMutableBufferPointer { gelu($0) }
+        #expect(fused.map(\.bitPattern) == separate.map(\.bitPattern))
+        #expect(fused.contains { $0 < -0.1 } && fused.contains { $0 > 20 } && fused.contains { abs($0) < 0.5 })
+    }
+
+    /// Packing can take the column sums on the way: added into the running float64 sums row by row,
+    /// the same bits as the plain loop, for the kernel (48 wide) and the fallback (40 wide), with
+    /// an odd row count (the last pair's zero row is not added).
+    @Test(arguments: [48, 40])
+    func packingAddsColumnSumsInRowOrder(_ width: Int) throws {
+        let rows = 7
+        let x = matrix(rows: rows, width: width, seed: 13)
+        var expected = (0..<width).map { Double($0) / 3 - 5 }
+        var sums = expected
+        for r in 0..<rows {
+            for c in 0..<width { expected[c] += Double(x[r * width + c]) }
+        }
+        let packed = try x.withUnsafeBufferPointer { x in
+            try sums.withUnsafeMutableBufferPointer { try BFloat16Product.pack(x, rows: rows, width: width, addingColumnSumsTo: $0) }
+        }
+        #expect(sums.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(packed.usesKernel == (BFloat16Product.accelerated && width % 16 == 0))
+        var short = [Double](repeating: 0, count: width - 1)
+        #expect(throws: QZooError.self) {
+            try x.withUnsafeBufferPointer { x in
+                try short.withUnsafeMutableBufferPointer { try BFloat16Product.pack(x, rows: rows, width: width, addingColumnSumsTo: $0) }
+            }
+        }
     }
 
     @Test func mismatchedShapesAreRefused() throws {
@@ -117,8 +190,25 @@ import QZooCore
         #expect(throws: QZooError.self) { try [Float](repeating: 0, count: 10).withUnsafeBufferPointer { try BFloat16Product.pack($0, rows: 4, width: 48) } }
         let weight = try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: 16, inFeatures: 2) }
         #expect(throws: QZooError.self) { try [Float](repeating: 1, count: 32).withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: 16, inFeatures: 4) } }
+        let bias = [Float](repeating: 0, count: 16)
         #expect(throws: QZooError.self) {
-            try [Float](repeating: 1, count: 5).withUnsafeBufferPointer { x in try c.withUnsafeMutableBufferPointer { try BFloat16Product.addLinear(x, rows: 3, weight: weight, into: $0) } }
+            try [Float](repeating: 1, count: 5).withUnsafeBufferPointer { x in
+                try bias.withUnsafeBufferPointer { b in try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(x, rows: 3, weight: weight, bias: b, residual: nil, into: $0) } }
+            }
+        }
+        #expect(throws: QZooError.self) {
+            try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { x in
+                try bias.withUnsafeBufferPointer { b in
+                    try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(x, rows: 3, weight: weight, bias: b, residual: UnsafeBufferPointer(rebasing: b[0..<8]), into: $0) }
+                }
+            }
+        }
+        #expect(throws: QZooError.self) {
+            try [Float](repeating: 1, count: 6).withUnsafeBufferPointer { x in
+                try bias.withUnsafeBufferPointer { b in
+                    try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(x, rows: 3, weight: weight, bias: UnsafeBufferPointer(rebasing: b[0..<15]), residual: nil, into: $0) }
+                }
+            }
         }
     }
 }

@@ -37,4 +37,29 @@ struct ParallelMapTests {
         #expect(ranges.flatMap { Array($0) } == Array(0..<count))
         #expect(ranges == rowPartRanges(count: count, parts: parts))
     }
+
+    /// Each entry is the float32 sum of the parts in order, widened, times the scale; mirrored
+    /// parts are read above the diagonal only (what lies below is ignored) and give an exactly
+    /// symmetric matrix. 300 rows take the two-core path, 5 the one-core path; parts shorter
+    /// than n × n give nothing.
+    @Test(arguments: [5, 300])
+    func widenedSumAddsThePartsInOrder(n: Int) {
+        let parts: [[Float]] = (0..<3).map { part in
+            (0..<n * n).map { index -> Float in
+                let spread: Int = (index &* 7919 &+ part &* 104_729) % 2001
+                return Float(spread - 1000) / 997
+            }
+        }
+        let plain = widenedSum(parts, n: n, scale: 0.25, mirroringUpper: false)
+        let mirrored = widenedSum(parts, n: n, scale: 0.25, mirroringUpper: true)
+        for r in 0..<n {
+            for c in 0..<n {
+                let entry = r * n + c, upper = min(r, c) * n + max(r, c)
+                #expect(plain[entry] == Double(parts[0][entry] + parts[1][entry] + parts[2][entry]) * 0.25)
+                #expect(mirrored[entry] == Double(parts[0][upper] + parts[1][upper] + parts[2][upper]) * 0.25)
+            }
+        }
+        #expect(widenedSum([parts[0], [1, 2]], n: n, scale: 1, mirroringUpper: false).isEmpty)
+        #expect(widenedSum([], n: n, scale: 1, mirroringUpper: true).isEmpty)
+    }
 }

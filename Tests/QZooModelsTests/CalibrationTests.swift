@@ -53,6 +53,40 @@ struct CapturingObserver: LinearInputObserver {
         }
     }
 
+    /// Accumulators that saw different batches, merged, give the statistics of one that saw them
+    /// all (float32 sums in another order: within 1e-6 of Σ|xᵢxⱼ|/n), an exactly symmetric H, the
+    /// largest magnitude of either and the tokens of both.
+    @Test func mergedAccumulatorsGiveTheStatisticsOfAllBatches() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let batches = [SyntheticBert.batch(lengths: [4, 9, 2]), SyntheticBert.batch(lengths: [13], seed: 3), SyntheticBert.batch(lengths: [6], seed: 8)]
+        let (whole, capture) = try calibrate(architecture, checkpoint, batches)
+        let parts = try [[batches[0], batches[2]], [batches[1]]].map { part in
+            let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint)
+            var (accumulator, profile) = (CalibrationAccumulator(architecture: architecture), ForwardProfile())
+            for batch in part { _ = try encoder.sentenceEmbeddings(batch, observer: &accumulator, profile: &profile) }
+            return accumulator
+        }
+        let merged = CalibrationAccumulator.result(merging: parts)
+        #expect(merged.order == whole.order)
+        for (group, scale) in architecture.scaleGroups.enumerated() {
+            let rows = capture.inputs[group] ?? [], n = scale.inFeatures
+            for consumer in scale.consumers {
+                let (mine, theirs) = (try #require(merged.layers[consumer]), try #require(whole.layers[consumer]))
+                #expect(mine.tokens == 34 && theirs.tokens == 34)
+                #expect(mine.absMax == theirs.absMax)
+                for i in 0..<n {
+                    for j in 0..<n {
+                        let magnitude = rows.reduce(0.0) { $0 + abs(Double($1[i]) * Double($1[j])) } / Double(rows.count)
+                        #expect(abs(mine.hessian[i * n + j] - theirs.hessian[i * n + j]) <= 1e-6 * magnitude)
+                        #expect(mine.hessian[i * n + j] == mine.hessian[j * n + i])
+                    }
+                    #expect(abs((mine.mean?[i] ?? .nan) - (theirs.mean?[i] ?? .nan)) < 1e-12)
+                    #expect(abs((mine.absMean?[i] ?? .nan) - (theirs.absMean?[i] ?? .nan)) < 1e-6)
+                }
+            }
+        }
+    }
+
     @Test func fileRoundTripAndValidation() throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let (set, _) = try calibrate(architecture, checkpoint, [SyntheticBert.batch(lengths: [5, 6])])

@@ -110,8 +110,7 @@ import QZooTestSupport
                 if index == 1 { try second.add(reference: r, input: x) } else { try first.add(reference: r, input: x) }
             }
         }
-        first.add(second)
-        let (cross, mean) = first.result()
+        let (cross, mean) = CrossMoment.result(merging: [first, second])
         let references = batches.flatMap(\.0), inputs = batches.flatMap(\.1), tokens = 11
         for i in 0..<width * width {
             let direct = (0..<tokens).reduce(0.0) {

@@ -100,14 +100,18 @@ struct BertForward<T: BLASScalar>: Sendable {
             throw QZooError(.invalidArgument, "layer \(index) site \(site) has \(source.count) input values for \(rows) tokens of width \(columns); "
                             + "sites must be applied in order")
         }
-        var result = [T](repeating: 0, count: rows * site.outputWidth(config))
-        try source.withUnsafeBufferPointer { x in
-            try prepared(weights.inputs[site.rawValue], group, x, rows: rows, columns: columns, observe: observe) { input in
-                try result.withUnsafeMutableBufferPointer { out in
+        // Every case writes all of `out` (the linear products and attention overwrite, never add),
+        // so the buffer starts uninitialized: zeroing tens of megabytes per site was pure cost.
+        let count = rows * site.outputWidth(config)
+        let result = try [T](unsafeUninitializedCapacity: count) { out, initialized in
+            try source.withUnsafeBufferPointer { x in
+                try prepared(weights.inputs[site.rawValue], group, x, rows: rows, columns: columns, observe: observe) { input in
                     switch site {
                     case .attentionInput:
-                        var qkv = [T](repeating: 0, count: rows * 3 * h)
-                        try qkv.withUnsafeMutableBufferPointer { try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: $0, profile: &profile) }
+                        let qkv = try [T](unsafeUninitializedCapacity: rows * 3 * h) { buffer, initialized in
+                            try EncoderKernels.linear(input, rows: rows, dense: weights.queryKeyValue, into: buffer, profile: &profile)
+                            initialized = rows * 3 * h
+                        }
                         try qkv.withUnsafeBufferPointer { try attention($0, batch, into: out) }
                     case .attentionOutput:
                         try state.input.withUnsafeBufferPointer { residual in
@@ -115,8 +119,7 @@ struct BertForward<T: BLASScalar>: Sendable {
                         }
                         EncoderKernels.layerNorm(out, rows: rows, width: h, norm: weights.attentionNorm, epsilon: epsilon)
                     case .ffnInput:
-                        try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, into: out, profile: &profile)
-                        EncoderKernels.gelu(out)
+                        try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, gelu: true, into: out, profile: &profile)
                     case .ffnOutput:
                         try state.attended.withUnsafeBufferPointer { residual in
                             try EncoderKernels.linear(input, rows: rows, dense: weights.output, residual: residual, into: out, profile: &profile)
@@ -125,6 +128,7 @@ struct BertForward<T: BLASScalar>: Sendable {
                     }
                 }
             }
+            initialized = count
         }
         state.store(result, after: site)
     }

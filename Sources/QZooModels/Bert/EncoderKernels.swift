@@ -8,32 +8,27 @@ import QZooMath
 /// keeps the loop scalar. Transcendental functions and reductions come from `BLASScalar`
 /// (VectorMath for float32).
 enum EncoderKernels {
-    /// `out[r] = x[r]·Wᵀ + b (+ residual[r])` for `rows` rows: bias (and residual) first, then
-    /// one product accumulating into it (in bfloat16 when the weight is rounded for it, else gemm).
+    /// `out[r] = x[r]·Wᵀ + b (+ residual[r])` for `rows` rows, through GELU when `gelu` is set: in
+    /// bfloat16 when the weight is rounded for it (one pass, `BFloat16Product.linear`), else bias
+    /// (and residual) first, one gemm accumulating into it, then GELU.
     static func linear<T: BLASScalar>(
         _ x: UnsafeBufferPointer<T>, rows: Int, dense: BertWeights<T>.Dense,
-        residual: UnsafeBufferPointer<T>? = nil, into out: UnsafeMutableBufferPointer<T>,
+        residual: UnsafeBufferPointer<T>? = nil, gelu: Bool = false, into out: UnsafeMutableBufferPointer<T>,
         profile: inout ForwardProfile
     ) throws {
         let (inF, outF) = (dense.inFeatures, dense.outFeatures)
-        dense.bias.withUnsafeBufferPointer { bias in
-            for r in 0..<rows {
-                let row = UnsafeMutableBufferPointer(rebasing: out[r * outF..<(r + 1) * outF])
-                if let residual {
-                    let input = UnsafeBufferPointer(rebasing: residual[r * outF..<(r + 1) * outF])
-                    for c in 0..<outF { row[c] = bias[c] + input[c] }
-                } else {
-                    for c in 0..<outF { row[c] = bias[c] }
-                }
-            }
-        }
         let start = MonotonicClock.seconds()
-        if let rounded = dense.bfloat16, let x = x as? UnsafeBufferPointer<Float>, let out = out as? UnsafeMutableBufferPointer<Float> {
-            try BFloat16Product.addLinear(x, rows: rows, weight: rounded, into: out)
-        } else {
+        try dense.bias.withUnsafeBufferPointer { bias in
+            if let rounded = dense.bfloat16, let x = x as? UnsafeBufferPointer<Float>, let out = out as? UnsafeMutableBufferPointer<Float>,
+               let bias = bias as? UnsafeBufferPointer<Float> {
+                return try BFloat16Product.linear(x, rows: rows, weight: rounded, bias: bias,
+                                                  residual: residual.flatMap { $0 as? UnsafeBufferPointer<Float> }, gelu: gelu, into: out)
+            }
+            fillWithBias(out, rows: rows, bias: bias, residual: residual)
             try dense.weight.withUnsafeBufferPointer { w in
                 try BLAS.gemm(transB: true, m: rows, n: outF, k: inF, a: x, lda: inF, b: w, ldb: inF, beta: 1, c: out, ldc: outF)
             }
+            if gelu { QZooMath.gelu(UnsafeMutableBufferPointer(rebasing: out[0..<rows * outF])) }
         }
         profile.linearSeconds += MonotonicClock.seconds() - start
         profile.linearFlops += 2 * Double(rows) * Double(inF) * Double(outF)
@@ -51,23 +46,6 @@ enum EncoderKernels {
                     let inverse = 1 / (T.sumOfSquares(UnsafeBufferPointer(row)) / T(width) + epsilon).squareRoot()
                     for c in 0..<width { row[c] = row[c] * inverse * gamma[c] + beta[c] }
                 }
-            }
-        }
-    }
-
-    /// In-place exact GELU, `x·(1 + erf(x/√2))/2`, a block at a time: `erf(x/√2)` of a block
-    /// goes into a small scratch buffer (it stays in L1 cache) through `T.erf`, then combines
-    /// with `x`. One thread: with VectorMath's erf the whole step is about 1 % of a calibration
-    /// run, and splitting it across the cores measured no faster.
-    static func gelu<T: BLASScalar>(_ x: UnsafeMutableBufferPointer<T>) {
-        let inverseRoot2 = 1 / T(2).squareRoot()
-        withUnsafeTemporaryAllocation(of: T.self, capacity: 1024) { scratch in
-            for start in stride(from: 0, to: x.count, by: scratch.count) {
-                let block = UnsafeMutableBufferPointer(rebasing: x[start..<min(start + scratch.count, x.count)])
-                let erf = UnsafeMutableBufferPointer(rebasing: scratch[0..<block.count])
-                for i in 0..<block.count { erf[i] = block[i] * inverseRoot2 }
-                T.erf(erf)
-                for i in 0..<block.count { block[i] = block[i] * (1 + erf[i]) / 2 }
             }
         }
     }

@@ -65,13 +65,19 @@ public struct CalibrationAccumulator: LinearInputObserver {
         guard rows > 0 else { return }
         var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: magnitudes)
         let x = UnsafeBufferPointer(rebasing: input[0..<rows * columns])
-        if bfloat16Gram {
-            let rounded = try packed ?? BFloat16Product.pack(x, rows: rows, width: columns)
+        // The per-channel sums (the mean input, for bias correction) are taken by the packing
+        // when it happens here, in the pass that reads `x` anyway.
+        if bfloat16Gram, packed == nil {
+            let rounded = try sums.sum.withUnsafeMutableBufferPointer { try BFloat16Product.pack(x, rows: rows, width: columns, addingColumnSumsTo: $0) }
             try sums.gramUpper.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(rounded, into: $0) }
         } else {
-            try Self.addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
+            if bfloat16Gram, let packed {
+                try sums.gramUpper.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(packed, into: $0) }
+            } else {
+                try Self.addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
+            }
+            sums.sum.withUnsafeMutableBufferPointer { addColumnSums(x, rows: rows, columns: columns, into: $0) }
         }
-        Self.addSums(x, rows: rows, columns: columns, into: &sums.sum)
         if magnitudes { Self.addMagnitudes(x, rows: rows, columns: columns, into: &sums) }
         sums.tokens += rows
         groups[group] = sums
@@ -81,16 +87,6 @@ public struct CalibrationAccumulator: LinearInputObserver {
     private static func addGram(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into gram: inout [Float]) throws {
         try gram.withUnsafeMutableBufferPointer { gram in
             try BLAS.syrkTransposedUpper(n: columns, k: rows, a: x, lda: columns, beta: 1, c: gram)
-        }
-    }
-
-    /// `sum += Σ x` per channel (the mean input, for bias correction).
-    private static func addSums(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into sum: inout [Double]) {
-        sum.withUnsafeMutableBufferPointer { sum in
-            for r in 0..<rows {
-                let row = UnsafeBufferPointer(rebasing: x[r * columns..<(r + 1) * columns])
-                for c in 0..<columns { sum[c] += Double(row[c]) }
-            }
         }
     }
 
@@ -104,30 +100,24 @@ public struct CalibrationAccumulator: LinearInputObserver {
         }
     }
 
-    /// Adds `other`'s sums (the same model, measured on other batches) into these.
-    public mutating func add(_ other: CalibrationAccumulator) {
-        for (group, theirs) in other.groups.sorted(by: { $0.key < $1.key }) {
-            guard var mine = groups[group] else {
-                groups[group] = theirs
-                continue
-            }
-            for i in mine.gramUpper.indices { mine.gramUpper[i] += theirs.gramUpper[i] }
-            for i in mine.sum.indices { mine.sum[i] += theirs.sum[i] }
-            for i in mine.absSum.indices { mine.absSum[i] += theirs.absSum[i] }
-            for i in mine.absMax.indices { mine.absMax[i] = max(mine.absMax[i], theirs.absMax[i]) }
-            mine.tokens += theirs.tokens
-            groups[group] = mine
-        }
-    }
-
     /// The statistics per linear layer of every observed group, in model order: `H = XᵀX / n`
     /// (symmetric), max |x| and mean |x| (when kept), `n`.
     public func result(metadata: [String: String] = [:]) -> CalibrationSet {
+        Self.result(merging: [self], metadata: metadata)
+    }
+
+    /// The statistics of `parts` together (the same model measured on different batches, as
+    /// sequential calibration's lanes measure it): each sum taken over the parts in order, the
+    /// Gram matrix in float32 as every batch was added, then widened, scaled and mirrored into
+    /// the float64 Hessian on both cores (`widenedSum`).
+    public static func result(merging parts: [CalibrationAccumulator], metadata: [String: String] = [:]) -> CalibrationSet {
         var layers: [String: LayerCalibration] = [:]
         var order: [String] = []
-        for (index, group) in architecture.scaleGroups.enumerated() {
-            guard let sums = groups[index] else { continue }
-            let statistics = Self.finish(sums, magnitudes: magnitudes)
+        guard let first = parts.first else { return CalibrationSet(layers: layers, order: order, metadata: metadata) }
+        for (index, group) in first.architecture.scaleGroups.enumerated() {
+            let sums = parts.compactMap { $0.groups[index] }
+            guard !sums.isEmpty else { continue }
+            let statistics = finish(sums, magnitudes: first.magnitudes)
             for consumer in group.consumers {
                 layers[consumer] = statistics
                 order.append(consumer)
@@ -136,13 +126,20 @@ public struct CalibrationAccumulator: LinearInputObserver {
         return CalibrationSet(layers: layers, order: order, metadata: metadata)
     }
 
-    static func finish(_ sums: GroupSums, magnitudes: Bool) -> LayerCalibration {
-        let n = sums.width
-        let scale = sums.tokens > 0 ? 1 / Double(sums.tokens) : 0
-        var hessian = sums.gramUpper.map { Double($0) * scale }
-        hessian.withUnsafeMutableBufferPointer { BLAS.symmetrizeUpper($0, n: n) }
-        return LayerCalibration(inFeatures: n, tokens: sums.tokens, hessian: hessian,
-                                absMax: magnitudes ? sums.absMax : nil, absMean: magnitudes ? sums.absSum.map { Float($0 * scale) } : nil,
-                                mean: sums.sum.map { $0 * scale })
+    /// One group's statistics from its sums in `parts` (same width, in order).
+    static func finish(_ parts: [GroupSums], magnitudes: Bool) -> LayerCalibration {
+        let n = parts[0].width
+        let tokens = parts.reduce(0) { $0 + $1.tokens }
+        let scale = tokens > 0 ? 1 / Double(tokens) : 0
+        let sum = summed(parts.map(\.sum)), absSum = summed(parts.map(\.absSum))
+        let absMax = parts.dropFirst().reduce(parts[0].absMax) { zip($0, $1.absMax).map { max($0, $1) } }
+        return LayerCalibration(inFeatures: n, tokens: tokens, hessian: widenedSum(parts.map(\.gramUpper), n: n, scale: scale, mirroringUpper: true),
+                                absMax: magnitudes ? absMax : nil, absMean: magnitudes ? absSum.map { Float($0 * scale) } : nil,
+                                mean: sum.map { $0 * scale })
+    }
+
+    /// `Σ parts` element by element, in part order.
+    private static func summed(_ parts: [[Double]]) -> [Double] {
+        parts.dropFirst().reduce(parts[0]) { zip($0, $1).map(+) }
     }
 }

@@ -32,27 +32,24 @@ struct CrossMoment: Sendable {
                             + "and \(rows)×\(input.width) for width \(width))")
         }
         guard rows > 0 else { return }
-        let rounded = try BFloat16Product.pack(reference, rows: rows, width: width)
-        try product.withUnsafeMutableBufferPointer { try BFloat16Product.addTransposedProduct(rounded, input, into: $0) }
-        referenceSum.withUnsafeMutableBufferPointer { sum in
-            for r in 0..<rows {
-                for c in 0..<width { sum[c] += Double(reference[r * width + c]) }
-            }
+        let rounded = try referenceSum.withUnsafeMutableBufferPointer {
+            try BFloat16Product.pack(reference, rows: rows, width: width, addingColumnSumsTo: $0)
         }
+        try product.withUnsafeMutableBufferPointer { try BFloat16Product.addTransposedProduct(rounded, input, into: $0) }
         tokens += rows
     }
 
-    /// Adds `other`'s sums (other batches of the same site).
-    mutating func add(_ other: CrossMoment) {
-        for i in product.indices { product[i] += other.product[i] }
-        for i in referenceSum.indices { referenceSum[i] += other.referenceSum[i] }
-        tokens += other.tokens
-    }
-
-    /// `X_floatᵀ X / n` (row-major, float model's channels as rows) and the float model's mean.
-    func result() -> (cross: [Double], referenceMean: [Double]) {
+    /// `X_floatᵀ X / n` (row-major, float model's channels as rows) and the float model's mean,
+    /// of `parts` together (the lanes of one site, in order): each entry the float32 sum of the
+    /// parts' entries in order, then widened and scaled (`widenedSum`).
+    static func result(merging parts: [CrossMoment]) -> (cross: [Double], referenceMean: [Double]) {
+        guard let first = parts.first else { return ([], []) }
+        let width = first.width
+        let tokens = parts.reduce(0) { $0 + $1.tokens }
         let scale = tokens > 0 ? 1 / Double(tokens) : 0
-        return (product.map { Double($0) * scale }, referenceSum.map { $0 * scale })
+        let cross = widenedSum(parts.map(\.product), n: width, scale: scale, mirroringUpper: false)
+        let sum = parts.dropFirst().reduce(first.referenceSum) { zip($0, $1.referenceSum).map(+) }
+        return (cross, sum.map { $0 * scale })
     }
 }
 

@@ -166,16 +166,10 @@ public struct SequentialCalibration: Sendable {
 
         /// The lanes' sums added in lane order, as the site's statistics.
         static func merged(_ lanes: [SiteSums], _ architecture: BertArchitecture) -> CalibrationSet {
-            var total = CalibrationAccumulator(architecture: architecture, magnitudes: false, bfloat16Gram: true)
-            var cross: CrossMoment?
-            for lane in lanes {
-                total.add(lane.accumulator)
-                guard let moment = lane.cross else { continue }
-                if cross == nil { cross = moment } else { cross?.add(moment) }
-            }
-            var statistics = total.result()
-            if let cross, let group = lanes.first?.group {
-                let (product, mean) = cross.result()
+            var statistics = CalibrationAccumulator.result(merging: lanes.map(\.accumulator))
+            let moments = lanes.compactMap(\.cross)
+            if !moments.isEmpty, let group = lanes.first?.group {
+                let (product, mean) = CrossMoment.result(merging: moments)
                 for name in architecture.scaleGroups[group].consumers {
                     statistics.layers[name]?.reference = ReferenceInput(cross: product, mean: mean)
                 }
