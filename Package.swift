@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "QZooFormats",
             dependencies: [
-                "QZooCore", "QZooQuant", "CArchive", "CZstd",
+                "QZooCore", "QZooMath", "QZooQuant", "CArchive", "CZstd",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: cpuFlags),

@@ -144,9 +144,35 @@ public struct FileSink {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
+    /// A writer at explicit offsets of the same file, for a format whose parts are laid out in
+    /// advance and may be written in any order, from any thread (`PositionalWriter`). It
+    /// bypasses the buffer: use one or the other for a file, not both.
+    public var positional: PositionalWriter { PositionalWriter(fd: fd, path: path, progress: ProgressReporter.current) }
+
     mutating func flush() throws {
         try buffer.withUnsafeBytes { try writeFully(fd, $0, path: path) }
         buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Writes bytes at given offsets of a file `AtomicFile` is writing (`FileSink.positional`).
+public struct PositionalWriter: Sendable {
+    let fd: Int32
+    let path: String
+    let progress: ProgressReporter?
+
+    /// Writes all of `bytes` at `offset`, retrying short writes and EINTR; errors name the file.
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < bytes.count, let base = bytes.baseAddress {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw QZooError.io("write failed: \(errnoText())", file: path)
+            }
+            done += n
+        }
+        progress?.advance(by: bytes.count)
     }
 }
 

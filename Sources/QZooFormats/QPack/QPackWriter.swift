@@ -1,4 +1,5 @@
 import QZooCore
+import QZooMath
 
 /// Writes a `Checkpoint` (dense and quantized entries, metadata) as a qpack file.
 ///
@@ -6,20 +7,33 @@ import QZooCore
 /// canonical JSON; every section starts at the next 64-byte boundary after the previous one and
 /// the gaps are zero. The same checkpoint therefore always gives the same bytes. Atomic through
 /// `AtomicFile`.
+///
+/// Where each section goes depends on the sizes alone (a digest in the index is always 64 hex
+/// digits), so the sections are written at their offsets while the other core takes their
+/// SHA-256 digests, and the index, which lists the digests, is written last at the front:
+/// hashing a checkpoint (MiniLM's 47 MB embedding table alone takes tens of milliseconds) no
+/// longer comes before writing it.
 public enum QPackWriter {
     public static func write(_ checkpoint: Checkpoint, to path: String, overwrite: Bool) throws {
-        let plan = try QPackPlan(checkpoint)
-        let indexBytes = plan.index.encoded()
+        let layout = try QPackPlan(checkpoint, digests: nil)
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
-            try sink.write(preamble(indexBytes))
-            try sink.write(indexBytes)
-            try sink.write(zeros(plan.index.dataStart - QPackLayout.preambleSize - indexBytes.count))
-            var cursor = 0
-            for (section, tensor) in plan.sections {
-                try sink.write(zeros(section.offset - cursor))
-                try tensor.withBytes { try sink.write($0) }
-                cursor = section.offset + section.length
+            let writer = sink.positional
+            let (digests, _) = try parallelPair({ layout.sections.map { SHA256Digest.hex($0.1) } },
+                                                { try writeSections(layout, writer) })
+            let plan = try QPackPlan(checkpoint, digests: digests)
+            guard plan.index.dataStart == layout.index.dataStart, plan.sections.map({ $0.0.offset }) == layout.sections.map({ $0.0.offset }) else {
+                throw QZooError(.invalidArgument, "the qpack index changed length once its digests were filled in", file: path)
             }
+            let indexBytes = plan.index.encoded()
+            let head = preamble(indexBytes) + indexBytes + zeros(plan.index.dataStart - QPackLayout.preambleSize - indexBytes.count)
+            try head.withUnsafeBytes { try writer.write($0, at: 0) }
+        }
+    }
+
+    /// Every section's bytes at its offset in the data region (the gaps stay zero).
+    private static func writeSections(_ plan: QPackPlan, _ writer: PositionalWriter) throws {
+        for (section, tensor) in plan.sections {
+            try tensor.withBytes { try writer.write($0, at: plan.index.dataStart + section.offset) }
         }
     }
 
@@ -40,7 +54,12 @@ struct QPackPlan {
     var sections: [(QPackSection, Tensor)] = []
     private var cursor = 0
 
-    init(_ checkpoint: Checkpoint) throws {
+    /// The SHA-256 of each section in the order they are placed; nil: a placeholder of the same
+    /// length (`QPackWriter` lays the file out first and fills the digests in after).
+    private let digests: [String]?
+
+    init(_ checkpoint: Checkpoint, digests: [String]?) throws {
+        self.digests = digests
         try checkpoint.validateActivationSide()
         index = QPackIndex(metadata: checkpoint.metadata, records: [], dataStart: 0, activations: checkpoint.activations)
         for (name, tensor) in checkpoint.tensors {
@@ -61,7 +80,8 @@ struct QPackPlan {
     private mutating func place(_ tensor: Tensor) -> QPackSection {
         // Sizes of tensors held in memory: the sum cannot approach Int.max.
         let offset = cursor + (QPackLayout.alignment - cursor % QPackLayout.alignment) % QPackLayout.alignment
-        let section = QPackSection(dtype: tensor.dtype, shape: tensor.shape, offset: offset, length: tensor.byteCount, sha256: SHA256Digest.hex(tensor))
+        let digest = digests.flatMap { sections.count < $0.count ? $0[sections.count] : nil } ?? String(repeating: "0", count: 64)
+        let section = QPackSection(dtype: tensor.dtype, shape: tensor.shape, offset: offset, length: tensor.byteCount, sha256: digest)
         sections.append((section, tensor))
         cursor = offset + tensor.byteCount
         return section

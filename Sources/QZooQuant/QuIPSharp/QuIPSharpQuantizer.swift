@@ -76,10 +76,9 @@ public struct QuIPSharpQuantizer: Sendable {
     /// passes never involve another row, so the parts are independent problems sharing the
     /// Hessian: a weight rounded alone (FFN down is alone at its site) still keeps every core
     /// busy. Fixed rather than the core count, so the result is the same on every machine.
-    /// Twice as many parts as cores: rows differ in how much tuning they take (on MiniLM's FFN
-    /// down the first half of the rows took 25–30 % longer than the second), and the core done
-    /// first takes the next part instead of idling. (2 and 4 parts gave the same bytes.)
-    static let rowParts = 4
+    /// (Four parts, so the core done first could take the next one, gave the same bytes but no
+    /// faster a run: smaller parts cost more work in all, about what the balance saved.)
+    static let rowParts = 2
 
     /// Block LDLQ then the tune passes, on `rowParts` row ranges in parallel (single-threaded
     /// BLAS each), stacked back in row order; `hessian` is already regularised and factored.
