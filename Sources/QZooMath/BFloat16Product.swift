@@ -3,7 +3,7 @@ import QZooCore
 
 /// `AᵀB` of tall float32 matrices (`rows × width`, a row per token) with both inputs rounded to
 /// bfloat16 and the products summed in float32: calibration's Gram and cross moments; and
-/// `x·Wᵀ`, a linear layer's product, the same way (`addLinear`).
+/// `x·Wᵀ`, a linear layer's product, the same way (`linear`).
 ///
 /// Why bfloat16: these sums over tens of thousands of tokens are most of a sequential
 /// calibration's time, and AVX512-BF16's `vdpbf16ps` does twice the multiply-adds of a float32
@@ -91,7 +91,7 @@ public enum BFloat16Product {
     }
 
     /// A linear layer's weight `[out, in]` rounded to bfloat16 once, as the right operand of
-    /// `addLinear` for every batch after.
+    /// `linear` for every batch after.
     public struct LinearWeight: Sendable {
         public let outFeatures: Int
         public let inFeatures: Int
@@ -103,7 +103,7 @@ public enum BFloat16Product {
         var usesKernel: Bool { !packed.isEmpty }
     }
 
-    /// Rounds `weight` (row-major `[outFeatures, inFeatures]`) for `addLinear`. The kernel needs
+    /// Rounds `weight` (row-major `[outFeatures, inFeatures]`) for `linear`. The kernel needs
     /// `outFeatures` a multiple of 16 and `inFeatures` even (pairs of inputs per operand).
     public static func linearWeight(_ weight: UnsafeBufferPointer<Float>, outFeatures: Int, inFeatures: Int) throws -> LinearWeight {
         guard outFeatures > 0, inFeatures > 0, let count = CheckedMath.multiply(outFeatures, inFeatures), weight.count == count else {

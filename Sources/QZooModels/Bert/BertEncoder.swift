@@ -12,7 +12,7 @@ public struct BertEncoder: Sendable {
     public enum Precision: String, Sendable, CaseIterable {
         case float32, float64
         /// float32, except that the linear layers multiply bfloat16-rounded inputs and weights
-        /// (float32 sums, `BFloat16Product.addLinear`): about twice the rate where the CPU has
+        /// (float32 sums, `BFloat16Product.linear`): about twice the rate where the CPU has
         /// AVX512-BF16. Sequential calibration's forward pass, whose only product is second-order
         /// statistics that are themselves summed over bfloat16-rounded inputs.
         case bfloat16Linears = "bf16-linears"

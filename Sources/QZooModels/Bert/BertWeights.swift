@@ -18,7 +18,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
         var bias: [T]
         var inFeatures: Int
         var outFeatures: Int
-        /// The weight rounded for `BFloat16Product.addLinear`, when the forward pass multiplies
+        /// The weight rounded for `BFloat16Product.linear`, when the forward pass multiplies
         /// in bfloat16 (float32 weights only); kept in step with `weight` by `roundAgain`.
         var bfloat16: BFloat16Product.LinearWeight?
 
