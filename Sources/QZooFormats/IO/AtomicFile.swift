@@ -161,26 +161,19 @@ public struct PositionalWriter: Sendable {
     let path: String
     let progress: ProgressReporter?
 
-    /// Writes all of `bytes` at `offset`, retrying short writes and EINTR; errors name the file.
+    /// Writes all of `bytes` at `offset` (`writeFully`); errors name the file.
     public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        var done = 0
-        while done < bytes.count, let base = bytes.baseAddress {
-            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw QZooError.io("write failed: \(errnoText())", file: path)
-            }
-            done += n
-        }
+        try writeFully(fd, bytes, path: path, at: offset)
         progress?.advance(by: bytes.count)
     }
 }
 
-/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; errors name `path`.
-func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+/// Writes all of `bytes` to `fd`, at its current position or (with `offset`) at that offset,
+/// retrying short writes and EINTR; errors name `path`.
+func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, at offset: Int? = nil) throws {
     var done = 0
     while done < bytes.count, let base = bytes.baseAddress {
-        let n = Glibc.write(fd, base + done, bytes.count - done)
+        let n = offset.map { pwrite(fd, base + done, bytes.count - done, off_t($0 + done)) } ?? Glibc.write(fd, base + done, bytes.count - done)
         if n < 0 {
             if errno == EINTR { continue }
             throw QZooError.io("write failed: \(errnoText())", file: path)

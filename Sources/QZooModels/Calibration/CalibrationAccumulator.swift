@@ -65,17 +65,17 @@ public struct CalibrationAccumulator: LinearInputObserver {
         guard rows > 0 else { return }
         var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: magnitudes)
         let x = UnsafeBufferPointer(rebasing: input[0..<rows * columns])
-        // The per-channel sums (the mean input, for bias correction) are taken by the packing
-        // when it happens here, in the pass that reads `x` anyway.
-        if bfloat16Gram, packed == nil {
-            let rounded = try sums.sum.withUnsafeMutableBufferPointer { try BFloat16Product.pack(x, rows: rows, width: columns, addingColumnSumsTo: $0) }
+        if bfloat16Gram {
+            let rounded = try packed ?? sums.sum.withUnsafeMutableBufferPointer {
+                try BFloat16Product.pack(x, rows: rows, width: columns, addingColumnSumsTo: $0)
+            }
             try sums.gramUpper.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(rounded, into: $0) }
         } else {
-            if bfloat16Gram, let packed {
-                try sums.gramUpper.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(packed, into: $0) }
-            } else {
-                try Self.addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
-            }
+            try Self.addGram(x, rows: rows, columns: columns, into: &sums.gramUpper)
+        }
+        // The per-channel sums (the mean input, for bias correction), unless packing here took
+        // them in the pass that reads `x` anyway.
+        if !bfloat16Gram || packed != nil {
             sums.sum.withUnsafeMutableBufferPointer { addColumnSums(x, rows: rows, columns: columns, into: $0) }
         }
         if magnitudes { Self.addMagnitudes(x, rows: rows, columns: columns, into: &sums) }
