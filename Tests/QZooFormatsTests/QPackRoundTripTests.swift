@@ -61,6 +61,35 @@ import QZooTestSupport
         _ = directory
     }
 
+    /// Sections larger than a write piece go out in several pieces, from either core: every byte
+    /// must land once, at its place, with the digest of the whole section.
+    @Test func sectionsLargerThanAPieceRoundTrip() throws {
+        let large = (0..<(2 * QPackWriter.pieceSize + 12_345)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        var checkpoint = Checkpoint(metadata: ["kind": "pieces"])
+        checkpoint.tensors["large"] = try Tensor(dtype: .u8, shape: [large.count], bytes: large)
+        checkpoint.tensors["empty"] = try Tensor(dtype: .f32, shape: [0], bytes: [])
+        checkpoint.tensors["small"] = try Tensor(shape: [3], floats: [1, -2, 3.5])
+        let (directory, path) = try Self.written(checkpoint)
+        let back = try QPackReader.read(path: path)
+        for (name, tensor) in checkpoint.tensors { #expect(back.tensors[name] == tensor, "\(name)") }
+        let plan = try QPackPlan(checkpoint, digests: nil)
+        #expect(try TestFiles.read(path).count == plan.fileSize)
+        _ = directory
+    }
+
+    @Test func piecesCoverEverySectionOnceInFileOrder() throws {
+        var checkpoint = Checkpoint(metadata: [:])
+        checkpoint.tensors["a"] = try Tensor(dtype: .u8, shape: [10], bytes: [UInt8](repeating: 1, count: 10))
+        checkpoint.tensors["b"] = try Tensor(dtype: .u8, shape: [0], bytes: [])
+        checkpoint.tensors["c"] = try Tensor(dtype: .u8, shape: [25], bytes: [UInt8](repeating: 2, count: 25))
+        let plan = try QPackPlan(checkpoint, digests: nil)
+        let pieces = plan.pieces(of: 8)
+        #expect(pieces.map(\.bytes.count) == [8, 2, 8, 8, 8, 1])
+        #expect(pieces.allSatisfy { $0.offset == plan.index.dataStart + plan.sections[$0.section].0.offset + $0.bytes.lowerBound })
+        #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.offset + $0.bytes.count <= $1.offset })
+        #expect(plan.fileSize == plan.index.dataStart + plan.sections[2].0.offset + 25)
+    }
+
     @Test func refusesToOverwriteWithoutForce() throws {
         let (directory, path) = try Self.written(Checkpoint())
         expectQZooError(.invalidArgument, containing: "already exists") {

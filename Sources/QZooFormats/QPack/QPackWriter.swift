@@ -9,31 +9,38 @@ import QZooMath
 /// `AtomicFile`.
 ///
 /// Where each section goes depends on the sizes alone (a digest in the index is always 64 hex
-/// digits), so the sections are written at their offsets while the other core takes their
-/// SHA-256 digests, and the index, which lists the digests, is written last at the front:
-/// hashing a checkpoint (MiniLM's 47 MB embedding table alone takes tens of milliseconds) no
-/// longer comes before writing it.
+/// digits), so the sections are written at their offsets while one core takes their SHA-256
+/// digests, and the index, which lists the digests, is written last at the front: hashing a
+/// checkpoint (MiniLM's 47 MB embedding table alone takes tens of milliseconds) no longer comes
+/// before writing it. The sections go out in pieces of at most `pieceSize` bytes that any core
+/// takes as it comes free, the one that hashed included: copying into freshly allocated page
+/// cache is slow where the kernel's new pages are (on a virtual machine whose host backs memory
+/// on first touch, a single writer took three times as long as the digests), and two writers
+/// share it.
 public enum QPackWriter {
+    /// The largest piece of a section one write call takes.
+    static let pieceSize = 2 << 20
+
     public static func write(_ checkpoint: Checkpoint, to path: String, overwrite: Bool) throws {
         let layout = try QPackPlan(checkpoint, digests: nil)
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
-            let writer = sink.positional
-            let (digests, _) = try parallelPair({ layout.sections.map { SHA256Digest.hex($0.1) } },
-                                                { try writeSections(layout, writer) })
-            let plan = try QPackPlan(checkpoint, digests: digests)
-            guard plan.index.dataStart == layout.index.dataStart, plan.sections.map({ $0.0.offset }) == layout.sections.map({ $0.0.offset }) else {
-                throw QZooError(.invalidArgument, "the qpack index changed length once its digests were filled in", file: path)
+            try sink.withMapping(size: layout.fileSize) { file in
+                let pieces = layout.pieces(of: pieceSize)
+                // Job 0 hashes every section; job i > 0 copies piece i − 1. The jobs are taken in
+                // order, so hashing starts first and the core that finishes it joins the copying.
+                let jobs = try parallelMap(count: pieces.count + 1) { job -> [String] in
+                    guard job > 0 else { return layout.sections.map { SHA256Digest.hex($0.1) } }
+                    try layout.write(pieces[job - 1], file)
+                    return []
+                }
+                let plan = try QPackPlan(checkpoint, digests: jobs[0])
+                guard plan.index.dataStart == layout.index.dataStart, plan.sections.map({ $0.0.offset }) == layout.sections.map({ $0.0.offset }) else {
+                    throw QZooError(.invalidArgument, "the qpack index changed length once its digests were filled in", file: path)
+                }
+                let indexBytes = plan.index.encoded()
+                let head = preamble(indexBytes) + indexBytes + zeros(plan.index.dataStart - QPackLayout.preambleSize - indexBytes.count)
+                try head.withUnsafeBytes { try file.write($0, at: 0) }
             }
-            let indexBytes = plan.index.encoded()
-            let head = preamble(indexBytes) + indexBytes + zeros(plan.index.dataStart - QPackLayout.preambleSize - indexBytes.count)
-            try head.withUnsafeBytes { try writer.write($0, at: 0) }
-        }
-    }
-
-    /// Every section's bytes at its offset in the data region (the gaps stay zero).
-    private static func writeSections(_ plan: QPackPlan, _ writer: PositionalWriter) throws {
-        for (section, tensor) in plan.sections {
-            try tensor.withBytes { try writer.write($0, at: plan.index.dataStart + section.offset) }
         }
     }
 
@@ -76,6 +83,34 @@ struct QPackPlan {
         }
         index.dataStart = start
     }
+
+    /// One write of a section's bytes: `bytes` of section `section`, in the file at `offset`.
+    struct Piece {
+        let section: Int
+        let bytes: Range<Int>
+        let offset: Int
+    }
+
+    /// Every section's bytes cut into pieces of at most `size` bytes, in file order (an empty
+    /// section has none; the gaps between sections stay zero).
+    func pieces(of size: Int) -> [Piece] {
+        sections.indices.flatMap { position in
+            let (section, tensor) = sections[position]
+            return stride(from: 0, to: tensor.byteCount, by: size).map { start in
+                Piece(section: position, bytes: start ..< min(start + size, tensor.byteCount), offset: index.dataStart + section.offset + start)
+            }
+        }
+    }
+
+    /// Copies `piece` into `file`.
+    func write(_ piece: Piece, _ file: MappedOutput) throws {
+        try sections[piece.section].1.withBytes { raw in
+            try file.write(UnsafeRawBufferPointer(rebasing: raw[piece.bytes]), at: piece.offset)
+        }
+    }
+
+    /// The file's length: the index region, then the data up to the end of the last section.
+    var fileSize: Int { index.dataStart + cursor }
 
     private mutating func place(_ tensor: Tensor) -> QPackSection {
         // Sizes of tensors held in memory: the sum cannot approach Int.max.

@@ -180,9 +180,11 @@ public struct SequentialCalibration: Sendable {
 
     /// `site` applied to every batch with the encoder's current weights (in both models when
     /// the float one runs beside), and with `next` the statistics of the site after measured in
-    /// the same lanes: each lane measures its batches as soon as it has applied them, instead of
-    /// waiting for the other lane at a barrier between two passes. Lanes and sums are those of
-    /// `measure`, so the statistics are the same bits.
+    /// the same lanes: each lane measures a batch right after applying it, instead of waiting for
+    /// the other lane at a barrier between two passes, and while the batch's output is still in
+    /// cache (a batch's FFN activations are megabytes; a lane's are too many for any cache by the
+    /// time a separate pass would come back to them). Lanes and sums are those of `measure`, and
+    /// each lane adds its batches in the same order, so the statistics are the same bits.
     private func apply(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int, _ states: inout [LayerActivations<Float>],
                        float: inout FloatStream?, _ batches: [TokenBatch], _ lanes: [[Int]],
                        thenMeasure next: (site: LayerSite, layer: Int)?) throws -> CalibrationSet? {
@@ -196,10 +198,8 @@ public struct SequentialCalibration: Sendable {
                     try stream.encoder.apply(site, layer: index, &other, batches[b], profile: &profile)
                     floatState = other
                 }
-                return (b, state, floatState)
-            }
-            for (_, state, floatState) in applied {
                 try sums?.observe(encoder, state, float: floatStream.flatMap { stream in floatState.map { (stream.encoder, $0) } })
+                return (b, state, floatState)
             }
             return (applied, sums)
         }

@@ -118,13 +118,19 @@ public struct QuIPSharpQuantizer: Sendable {
         return rounding
     }
 
-    /// `H / mean(diag H) + damp · I` (`regularize_H`), in float32 as the loop uses it.
+    /// `H / mean(diag H) + damp · I` (`regularize_H`), in float32 as the loop uses it; rows in
+    /// parts side by side (`squareMatrix`).
     static func regularized(_ h: [Double], n: Int, damp: Double) -> [Float] {
+        guard n > 0, h.count == n * n else { return [] }
         let mean = (0..<n).reduce(0.0) { $0 + h[$1 * n + $1] } / Double(n)
         let divisor = mean > 0 ? mean : 1
-        var out = h.map { Float($0 / divisor) }
-        for i in 0..<n { out[i * n + i] += Float(damp) }
-        return out
+        return h.withUnsafeBufferPointer { h in
+            nonisolated(unsafe) let h = h
+            return squareMatrix(n) { r, row in
+                for c in 0..<n { row[c] = Float(h[r &* n &+ c] / divisor) }
+                row[r] += Float(damp)
+            }
+        }
     }
 
     static func relative(_ target: [Float], _ rounded: [Float], _ h: [Float], rows: Int, columns: Int, energy: Double) throws -> Double {

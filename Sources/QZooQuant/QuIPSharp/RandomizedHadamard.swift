@@ -152,12 +152,13 @@ public struct RandomizedHadamard: Sendable, Equatable {
         }
     }
 
-    /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed.
+    /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed, as a
+    /// row of the transpose (so in two halves side by side, like `applyToRows`).
     private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, rows: Int, columns: Int,
                                 transposed: Bool) {
         var t = [Float](repeating: 0, count: values.count)
         Self.transpose(values, rows: rows, columns: columns, into: &t)
-        t.withUnsafeMutableBufferPointer { transform.apply($0, count: columns, transposed: transposed) }
+        applyToRows(&t, transform, count: columns, transposed: transposed)
         Self.transpose(t, rows: columns, columns: rows, into: &values)
     }
 
