@@ -87,10 +87,17 @@ def timed_command(args, **kwargs):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def median_run(args, repeat, **kwargs):
-    """The median wall and the median CPU seconds of `repeat` runs of `args` (`timed_command`)."""
-    runs = [timed_command(args, **kwargs) for _ in range(repeat)]
-    return statistics.median(wall for wall, _ in runs), statistics.median(cpu for _, cpu in runs)
+def interleaved_medians(jobs):
+    """`jobs` is a list of (args, repeat, kwargs); runs them in rounds (round i runs, in list
+    order, every job with more than i repeats) and returns each job's median wall and median CPU
+    seconds. Interleaved rather than job after job, so that a slow spell of a shared machine
+    (they last tens of seconds) falls on both sides of a comparison instead of on one."""
+    runs = [[] for _ in jobs]
+    for round_index in range(max(repeat for _, repeat, _ in jobs)):
+        for index, (args, repeat, kwargs) in enumerate(jobs):
+            if round_index < repeat:
+                runs[index].append(timed_command(args, **kwargs))
+    return [(statistics.median(wall for wall, _ in job), statistics.median(cpu for _, cpu in job)) for job in runs]
 
 
 def quipsharp_benchmark(bench_table="", repeat=3, reference_repeat=2):
@@ -103,23 +110,25 @@ def quipsharp_benchmark(bench_table="", repeat=3, reference_repeat=2):
     correction costs nothing measurable) and as by default (asymmetric calibration: the float
     model runs beside the quantized one, about twice the work). Medians of `repeat` qzoo runs and
     `reference_repeat` numpy runs, as in the GPTQ comparison: a single run of either varies by
-    10 % or more on a shared 2-core machine, and qzoo's run is short enough to repeat."""
+    10 % or more on a shared 2-core machine, and qzoo's run is short enough to repeat. The runs
+    are interleaved (`interleaved_medians`), so both sides see the machine's slow spells."""
     qzoo = os.environ["QZOO_BIN"]
     interop = HERE.parent / "Tests" / "interop"
     evaluations = [HERE.parent / "data" / "evaluation" / name for name in ("eval-en.txt", "eval-general-en.txt")]
     command = [qzoo, "quantize", str(MODEL.parent), "--method", "quipsharp", "--bits", "2", "--exclude", "pooler"]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
-        same, same_cpu = median_run(command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric-calibration", "--force"], repeat)
-        ours, ours_cpu = median_run(command[:3] + [str(tmp / "w2.qpack")] + command[3:] + ["--force"], repeat)
-        reference, reference_cpu = median_run([sys.executable, str(interop / "quipsharp_reference.py"), str(MODEL.parent),
-                                               str(tmp / "numpy-w2.safetensors"), "--bits", "2"], reference_repeat, cwd=interop)
+        (same, same_cpu), (ours, ours_cpu), (reference, reference_cpu) = interleaved_medians([
+            (command[:3] + [str(tmp / "same.qpack")] + command[3:] + ["--no-asymmetric-calibration", "--force"], repeat, {}),
+            (command[:3] + [str(tmp / "w2.qpack")] + command[3:] + ["--force"], repeat, {}),
+            ([sys.executable, str(interop / "quipsharp_reference.py"), str(MODEL.parent), str(tmp / "numpy-w2.safetensors"), "--bits", "2"],
+             reference_repeat, {"cwd": interop})])
         cosines = [" / ".join(f'{json.loads(subprocess.run([qzoo, "eval", "--reference", str(MODEL.parent), "--candidate", str(candidate), "--data", str(evaluation), "--json"], check=True, capture_output=True, text=True).stdout)["mean_cosine"]:.4f}'
                               for evaluation in evaluations)
                    for candidate in (tmp / "same.qpack", tmp / "w2.qpack", tmp / "numpy-w2.safetensors")]
     rate = next((line.split()[-1] for line in bench_table.splitlines() if line.startswith("e8p_encoder")), "n/a")
     print(f"QuIP# 2-bit, 36 MiniLM linears, sequential calibration (1024 sentences), 10 tune passes, "
-          f"medians of {repeat} qzoo and {reference_repeat} numpy runs (load average {os.getloadavg()[0]:.1f}; held-out mean cosine, Python docs / WordNet; E8P encoder {rate} vectors/s):")
+          f"medians of {repeat} qzoo and {reference_repeat} numpy runs, interleaved (load average {os.getloadavg()[0]:.1f}; held-out mean cosine, Python docs / WordNet; E8P encoder {rate} vectors/s):")
     print(f"  qzoo quantize --no-asymmetric-calibration (the reference's objective) {same:.2f} s wall, {same_cpu:.1f} s CPU, cosine {cosines[0]}")
     print(f"  qzoo quantize (default, asymmetric) {ours:.2f} s wall, {ours_cpu:.1f} s CPU, cosine {cosines[1]}")
     print(f"  numpy transcription of quip-sharp {reference:.1f} s wall, {reference_cpu:.1f} s CPU, cosine {cosines[2]}")

@@ -100,7 +100,8 @@ public enum BFloat16Product {
         /// Otherwise `W` rounded, as float32, row-major `[out, in]`.
         let rounded: [Float]
 
-        var usesKernel: Bool { !packed.isEmpty }
+        /// Whether products with this weight run in the kernel (and can take `RoundedRows`).
+        public var usesKernel: Bool { !packed.isEmpty }
     }
 
     /// Rounds `weight` (row-major `[outFeatures, inFeatures]`) for `linear`. The kernel needs
@@ -146,14 +147,50 @@ public enum BFloat16Product {
             if activate { gelu(UnsafeMutableBufferPointer(rebasing: c[0..<outputs])) }
             return
         }
-        let roundedInput = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_rows_count(rows, inF)) { buffer, initialized in
-            if let source = x.baseAddress, let target = buffer.baseAddress { qzoo_bf16_round_rows(source, rows, inF, target) }
+        try linear(try roundedRows(x, rows: rows, width: inF), weight: weight, bias: bias, residual: residual, gelu: activate, into: c)
+    }
+
+    /// A row-major matrix rounded to bfloat16 (ties to even), as `linear` rounds its input: the
+    /// kernel's left operand, padded with zero rows to a multiple of 8 (`qzoo_bf16_round_rows`).
+    /// Kept by a caller that would otherwise keep the float32 matrix only to have it rounded
+    /// this way later: half the bytes, the same product.
+    public struct RoundedRows: Sendable {
+        public let rows: Int
+        public let width: Int
+        let values: [UInt16]
+    }
+
+    /// `x` (`rows × width`, row-major, width even) rounded for `linear`. Only where the kernel
+    /// runs (`accelerated`); elsewhere the float32 matrix is what a caller keeps.
+    public static func roundedRows(_ x: UnsafeBufferPointer<Float>, rows: Int, width: Int) throws -> RoundedRows {
+        guard accelerated, rows >= 0, width > 0, width % 2 == 0, let count = CheckedMath.multiply(rows, width), x.count >= count else {
+            throw QZooError(.invalidArgument, "cannot round \(x.count) values as \(rows) bfloat16 rows of \(width)"
+                            + (accelerated ? "" : " without AVX512-BF16"))
+        }
+        let values = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_rows_count(rows, width)) { buffer, initialized in
+            if let source = x.baseAddress, let target = buffer.baseAddress { qzoo_bf16_round_rows(source, rows, width, target) }
             initialized = buffer.count
         }
-        roundedInput.withUnsafeBufferPointer { a in
+        return RoundedRows(rows: rows, width: width, values: values)
+    }
+
+    /// `linear` of rows already rounded (`roundedRows`), with a weight the kernel takes
+    /// (`LinearWeight.usesKernel`): the same bits as `linear` of the float32 rows.
+    public static func linear(_ x: RoundedRows, weight: LinearWeight, bias: UnsafeBufferPointer<Float>,
+                              residual: UnsafeBufferPointer<Float>?, gelu activate: Bool = false,
+                              into c: UnsafeMutableBufferPointer<Float>) throws {
+        let (rows, outF) = (x.rows, weight.outFeatures)
+        guard weight.usesKernel, x.width == weight.inFeatures, let outputs = CheckedMath.multiply(rows, outF), c.count >= outputs,
+              bias.count == outF, (residual?.count ?? outputs) >= outputs else {
+            throw QZooError(.invalidArgument, "cannot apply a \(outF)×\(weight.inFeatures) weight\(weight.usesKernel ? "" : " (not rounded for the kernel)") "
+                            + "and \(bias.count) biases to \(x.rows) rounded rows of \(x.width) into \(c.count)"
+                            + (residual.map { " with \($0.count) residual values" } ?? ""))
+        }
+        guard rows > 0 else { return }
+        x.values.withUnsafeBufferPointer { a in
             weight.packed.withUnsafeBufferPointer { w in
                 if let a = a.baseAddress, let w = w.baseAddress, let out = c.baseAddress, let bias = bias.baseAddress {
-                    qzoo_bf16_product(a, rows, inF, w, outF, bias, residual?.baseAddress, activate ? 1 : 0, out, outF)
+                    qzoo_bf16_product(a, rows, x.width, w, outF, bias, residual?.baseAddress, activate ? 1 : 0, out, outF)
                 }
             }
         }

@@ -132,6 +132,42 @@ import QZooCore
         #expect((0..<rows * outputs).allSatisfy { c[$0] == bias[$0 % outputs] + residual[$0] })
     }
 
+    /// Rows rounded once and kept (`roundedRows`) give the product of the float32 rows, bit for
+    /// bit, with and without a residual and with a partial last tile of 8 rows; the rounding
+    /// needs an even width and the product a weight in the kernel and the rows' width.
+    @Test(arguments: [(1, 6, 16), (13, 40, 32), (29, 18, 48)])
+    func keptRoundedRowsGiveTheSameProduct(_ rows: Int, _ inputs: Int, _ outputs: Int) throws {
+        guard BFloat16Product.accelerated else { return }
+        let x = matrix(rows: rows, width: inputs, seed: 21), w = matrix(rows: outputs, width: inputs, seed: 22)
+        let bias = matrix(rows: 1, width: outputs, seed: 23), residual = matrix(rows: rows, width: outputs, seed: 24)
+        let weight = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        let rounded = try x.withUnsafeBufferPointer { try BFloat16Product.roundedRows($0, rows: rows, width: inputs) }
+        for withResidual in [false, true] {
+            var (direct, kept) = ([Float](repeating: .nan, count: rows * outputs), [Float](repeating: .nan, count: rows * outputs))
+            try bias.withUnsafeBufferPointer { b in
+                try residual.withUnsafeBufferPointer { r in
+                    try x.withUnsafeBufferPointer { x in
+                        try direct.withUnsafeMutableBufferPointer {
+                            try BFloat16Product.linear(x, rows: rows, weight: weight, bias: b, residual: withResidual ? r : nil, into: $0)
+                        }
+                    }
+                    try kept.withUnsafeMutableBufferPointer {
+                        try BFloat16Product.linear(rounded, weight: weight, bias: b, residual: withResidual ? r : nil, into: $0)
+                    }
+                }
+            }
+            #expect(kept.map(\.bitPattern) == direct.map(\.bitPattern))
+        }
+        #expect(throws: QZooError.self) { try x.withUnsafeBufferPointer { try BFloat16Product.roundedRows($0, rows: rows, width: inputs + 1) } }
+        let other = try matrix(rows: outputs, width: inputs + 2, seed: 25).withUnsafeBufferPointer {
+            try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs + 2)
+        }
+        var c = [Float](repeating: 0, count: rows * outputs)
+        #expect(throws: QZooError.self) {
+            try bias.withUnsafeBufferPointer { b in try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(rounded, weight: other, bias: b, residual: nil, into: $0) } }
+        }
+    }
+
     /// With `gelu` the kernel activates each tile as it stores it, bit for bit as `gelu` does over
     /// the stored product (the float32 pass every other product takes): pre-activations from
     /// −24 to 24 cover erf's central and tail pieces, the clamp at 4 and the saturated ends, and

@@ -129,6 +129,36 @@ import QZooTestSupport
     /// Lanes take every batch once, in ascending order within a lane, and their token counts
     /// differ by at most one batch's (taking every other batch would give 17 tokens against 5
     /// here).
+    /// FFN up's output kept only rounded to bfloat16 (shown to the observer as it is made) gives
+    /// FFN down the same product: the same layer output, bit for bit, and the observer sees the
+    /// same values the float32 activations would show.
+    @Test func keepingTheFFNActivationsRoundedChangesNoBit() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .bfloat16Linears)
+        #expect(encoder.keepsIntermediateRounded(layer: 0) == BFloat16Product.accelerated)
+        guard BFloat16Product.accelerated else { return }
+        let tokenizer = try tokenizer()
+        let batch = TokenBatch(["hide the jade bead", "a cab fed", "be"].map { tokenizer.encode($0, maxLength: 8) })
+        var (state, profile) = (LayerActivations(input: try encoder.embeddings(batch)), ForwardProfile())
+        for site in [LayerSite.attentionInput, .attentionOutput] { try encoder.apply(site, layer: 0, &state, batch, profile: &profile) }
+        var (plain, kept) = (state, state)
+        try encoder.apply(.ffnInput, layer: 0, &plain, batch, profile: &profile)
+        var capture = InputCapture()
+        try encoder.observe(.ffnOutput, layer: 0, plain, observer: &capture)
+        var (scratch, shown) = ([Float](), [Float]())
+        try encoder.applyIntermediateKeepingRounded(layer: 0, &kept, batch, scratch: &scratch, profile: &profile) { values, rows, columns in
+            #expect(rows == batch.tokenCount && columns == architecture.config.intermediateSize)
+            shown = Array(values)
+        }
+        #expect(kept.ffn.isEmpty && kept.ffnRounded?.rows == batch.tokenCount)
+        #expect(throws: QZooError.self) { var again = InputCapture(); try encoder.observe(.ffnOutput, layer: 0, kept, observer: &again) }
+        #expect(shown.map(\.bitPattern) == capture.inputs[LayerSite.ffnOutput.rawValue]?.map(\.bitPattern))
+        try encoder.apply(.ffnOutput, layer: 0, &plain, batch, profile: &profile)
+        try encoder.apply(.ffnOutput, layer: 0, &kept, batch, profile: &profile)
+        #expect(kept.input.map(\.bitPattern) == plain.input.map(\.bitPattern))
+        #expect(kept.ffnRounded == nil && !plain.input.isEmpty)
+    }
+
     @Test func lanesBalanceTheirTokens() {
         let sizes = [7, 1, 5, 1, 3, 1, 2, 2]
         let batches = sizes.map { TokenBatch([[Int32]](repeating: [0], count: $0)) }

@@ -18,6 +18,21 @@ extension BertEncoder {
         try model.apply(site, layer: index, &state, batch, observe: { _, _, _, _, _ in }, profile: &profile)
     }
 
+    /// Whether `applyIntermediateKeepingRounded` runs for layer `index` (`BertForward.keepsIntermediateRounded`).
+    func keepsIntermediateRounded(layer index: Int) -> Bool {
+        guard case .float(let model) = forward else { return false }
+        return model.keepsIntermediateRounded(layer: index)
+    }
+
+    /// Applies `.ffnInput` of layer `index` to one batch, showing its output to `observeOutput`
+    /// and keeping it only rounded to bfloat16 (`BertForward.applyIntermediateKeepingRounded`).
+    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<Float>, _ batch: TokenBatch,
+                                         scratch: inout [Float], profile: inout ForwardProfile,
+                                         observeOutput: (UnsafeBufferPointer<Float>, Int, Int) throws -> Void) throws {
+        try floatModel(layer: index).applyIntermediateKeepingRounded(layer: index, &state, batch, scratch: &scratch, profile: &profile,
+                                                                      observeOutput: observeOutput)
+    }
+
     /// The float32 forward pass (its linear products in bfloat16 or not), for the site-by-site
     /// steps.
     private func floatModel(layer index: Int) throws -> BertForward<Float> {

@@ -78,6 +78,9 @@ struct BertForward<T: BLASScalar>: Sendable {
 
     /// Shows the input of `site` to the observer (both views, as `apply` would) and computes nothing.
     func observe(_ site: LayerSite, layer index: Int, _ state: LayerActivations<T>, observe: Observe) throws {
+        guard site != .ffnOutput || state.ffnRounded == nil else {
+            throw QZooError(.invalidArgument, "layer \(index)'s FFN activations are kept only rounded; they were shown as they were made")
+        }
         let (input, columns) = state.input(of: site, config: config)
         try input.withUnsafeBufferPointer { x in
             try prepared(weights.layers[index].inputs[site.rawValue], index * LayerSite.allCases.count + site.rawValue, x,
@@ -95,6 +98,9 @@ struct BertForward<T: BLASScalar>: Sendable {
         let weights = self.weights.layers[index]
         let epsilon = T(config.layerNormEpsilon)
         let group = index * LayerSite.allCases.count + site.rawValue
+        if site == .ffnOutput, let rounded = state.ffnRounded {
+            return try applyOutput(rounded, layer: index, &state, profile: &profile)
+        }
         let (source, columns) = state.input(of: site, config: config)
         guard source.count == rows * columns else {
             throw QZooError(.invalidArgument, "layer \(index) site \(site) has \(source.count) input values for \(rows) tokens of width \(columns); "
@@ -131,6 +137,74 @@ struct BertForward<T: BLASScalar>: Sendable {
             initialized = count
         }
         state.store(result, after: site)
+    }
+
+    /// Whether layer `index`'s FFN activations can be kept rounded to bfloat16
+    /// (`applyIntermediateKeepingRounded`): float32, the FFN-down product in the bfloat16
+    /// kernel, and nothing done to its input first (no input scale, no activation quantization).
+    func keepsIntermediateRounded(layer index: Int) -> Bool {
+        guard T.self == Float.self, weights.layers.indices.contains(index) else { return false }
+        let layer = weights.layers[index]
+        return layer.output.bfloat16?.usesKernel == true && layer.inputs[LayerSite.ffnOutput.rawValue].isIdentity
+    }
+
+    /// `apply(.ffnInput)` for a pass that reads the FFN activations only once more, as the
+    /// FFN-down layer's bfloat16 operand: the GELU output goes to `scratch` (one buffer, grown as
+    /// needed, for all of a lane's batches, so it stays in cache), is shown to `observeOutput` (rows, columns:
+    /// the values `observe(.ffnOutput)` would show), and only its bfloat16 rounding is kept
+    /// (`LayerActivations.ffnRounded`): half the bytes per calibration token, and the same
+    /// bits the FFN-down product would round the float32 activations to. For layers where
+    /// `keepsIntermediateRounded` holds.
+    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<T>, _ batch: TokenBatch,
+                                         scratch: inout [T], profile: inout ForwardProfile,
+                                         observeOutput: (UnsafeBufferPointer<T>, Int, Int) throws -> Void) throws {
+        let (rows, h, width) = (batch.tokenCount, config.hiddenSize, config.intermediateSize)
+        let weights = self.weights.layers[index]
+        guard keepsIntermediateRounded(layer: index) else {
+            throw QZooError(.invalidArgument, "layer \(index)'s FFN activations cannot be kept rounded: its FFN-down product does not run "
+                            + "in the bfloat16 kernel, or its input is scaled or quantized first")
+        }
+        guard state.attended.count == rows * h else {
+            throw QZooError(.invalidArgument, "layer \(index) site ffnInput has \(state.attended.count) input values for \(rows) tokens "
+                            + "of width \(h); sites must be applied in order")
+        }
+        if scratch.count < rows * width { scratch = [T](repeating: 0, count: rows * width) }
+        try state.attended.withUnsafeBufferPointer { x in
+            try scratch.withUnsafeMutableBufferPointer { out in
+                try prepared(weights.inputs[LayerSite.ffnInput.rawValue], index * LayerSite.allCases.count + LayerSite.ffnInput.rawValue, x,
+                             rows: rows, columns: h, observe: { _, _, _, _, _ in }) { input in
+                    try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, gelu: true, into: out, profile: &profile)
+                }
+            }
+        }
+        state.ffnRounded = try scratch.withUnsafeBufferPointer { all in
+            let values = UnsafeBufferPointer(rebasing: all[0 ..< rows * width])
+            try observeOutput(values, rows, width)
+            guard let floats = values as? UnsafeBufferPointer<Float> else {
+                throw QZooError(.invalidArgument, "bfloat16 FFN activations need a float32 forward pass, not \(T.self)")
+            }
+            return try BFloat16Product.roundedRows(floats, rows: rows, width: width)
+        }
+        state.ffn = []
+    }
+
+    /// `apply(.ffnOutput)` on activations kept rounded: the FFN-down product of the rounded rows
+    /// with the residual, then LayerNorm; what `apply` computes from the float32 activations.
+    private func applyOutput(_ rounded: BFloat16Product.RoundedRows, layer index: Int, _ state: inout LayerActivations<T>,
+                             profile: inout ForwardProfile) throws {
+        let (rows, h) = (rounded.rows, config.hiddenSize)
+        let weights = self.weights.layers[index]
+        guard state.attended.count == rows * h else {
+            throw QZooError(.invalidArgument, "layer \(index) has \(state.attended.count) residual values for \(rows) tokens of width \(h)")
+        }
+        let result = try [T](unsafeUninitializedCapacity: rows * h) { out, initialized in
+            try state.attended.withUnsafeBufferPointer { residual in
+                try EncoderKernels.linear(rounded, dense: weights.output, residual: residual, into: out, profile: &profile)
+            }
+            EncoderKernels.layerNorm(out, rows: rows, width: h, norm: weights.outputNorm, epsilon: T(config.layerNormEpsilon))
+            initialized = rows * h
+        }
+        state.store(result, after: .ffnOutput)
     }
 
     /// Shows `x` to the observer, then calls `body` (after showing it too) with `x` itself, or

@@ -1,3 +1,4 @@
+import QZooCore
 import QZooMath
 
 /// The element-wise and row-wise steps of a transformer layer, on row-major buffers.
@@ -32,6 +33,24 @@ enum EncoderKernels {
         }
         profile.linearSeconds += MonotonicClock.seconds() - start
         profile.linearFlops += 2 * Double(rows) * Double(inF) * Double(outF)
+    }
+
+    /// `out[r] = x[r]·Wᵀ + b + residual[r]` for rows already rounded to bfloat16, with a weight
+    /// the kernel takes (float32 only).
+    static func linear<T: BLASScalar>(
+        _ x: BFloat16Product.RoundedRows, dense: BertWeights<T>.Dense, residual: UnsafeBufferPointer<T>,
+        into out: UnsafeMutableBufferPointer<T>, profile: inout ForwardProfile
+    ) throws {
+        let start = MonotonicClock.seconds()
+        try dense.bias.withUnsafeBufferPointer { bias in
+            guard let weight = dense.bfloat16, let out = out as? UnsafeMutableBufferPointer<Float>, let bias = bias as? UnsafeBufferPointer<Float>,
+                  let residual = residual as? UnsafeBufferPointer<Float> else {
+                throw QZooError(.invalidArgument, "rounded rows need a float32 layer rounded for bfloat16 products, not \(T.self)")
+            }
+            try BFloat16Product.linear(x, weight: weight, bias: bias, residual: residual, into: out)
+        }
+        profile.linearSeconds += MonotonicClock.seconds() - start
+        profile.linearFlops += 2 * Double(x.rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
     }
 
     /// In-place LayerNorm of each `width`-wide row (mean and biased variance, as PyTorch).

@@ -1,3 +1,5 @@
+import QZooMath
+
 /// The four places in a BERT encoder layer where linear layers read an input (the layer's four
 /// scale groups, in execution order): sequential calibration measures and quantizes them one
 /// after another, so each site's statistics already see the rounding of the sites before it.
@@ -28,6 +30,9 @@ struct LayerActivations<T: Sendable>: Sendable {
     var context: [T] = []
     var attended: [T] = []
     var ffn: [T] = []
+    /// The FFN activations rounded to bfloat16 instead of `ffn`, when the pass that made them
+    /// already showed them to the observer (`BertForward.applyIntermediateKeepingRounded`).
+    var ffnRounded: BFloat16Product.RoundedRows?
 
     init(input: [T]) {
         self.input = input
@@ -49,7 +54,7 @@ struct LayerActivations<T: Sendable>: Sendable {
         case .attentionInput: context = result
         case .attentionOutput: (attended, context, input) = (result, [], [])
         case .ffnInput: ffn = result
-        case .ffnOutput: (input, attended, ffn) = (result, [], [])
+        case .ffnOutput: (input, attended, ffn, ffnRounded) = (result, [], [], nil)
         }
     }
 }

@@ -164,6 +164,12 @@ public struct SequentialCalibration: Sendable {
             cross = moment
         }
 
+        /// Adds one batch's input to the site, `rows × columns` values shown as they are made
+        /// (FFN up's output, kept only rounded after: `applyIntermediateKeepingRounded`).
+        mutating func observe(_ input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws {
+            try accumulator.observe(group: group, input: input, rows: rows, columns: columns)
+        }
+
         /// The lanes' sums added in lane order, as the site's statistics.
         static func merged(_ lanes: [SiteSums], _ architecture: BertArchitecture) -> CalibrationSet {
             var statistics = CalibrationAccumulator.result(merging: lanes.map(\.accumulator))
@@ -185,14 +191,27 @@ public struct SequentialCalibration: Sendable {
     /// cache (a batch's FFN activations are megabytes; a lane's are too many for any cache by the
     /// time a separate pass would come back to them). Lanes and sums are those of `measure`, and
     /// each lane adds its batches in the same order, so the statistics are the same bits.
+    ///
+    /// Without the float model, FFN up's output is measured as it is made and kept only rounded
+    /// to bfloat16 for FFN down (`BertEncoder.applyIntermediateKeepingRounded`): the FFN
+    /// activations of every calibration token are the largest thing a run holds (185 MB in
+    /// float32 on MiniLM), and FFN down only ever reads them rounded.
     private func apply(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int, _ states: inout [LayerActivations<Float>],
                        float: inout FloatStream?, _ batches: [TokenBatch], _ lanes: [[Int]],
                        thenMeasure next: (site: LayerSite, layer: Int)?) throws -> CalibrationSet? {
         let (current, floatStream) = (states, float)
+        let keepsRounded = site == .ffnInput && floatStream == nil && next?.site == .ffnOutput && encoder.keepsIntermediateRounded(layer: index)
         let results = try inLanes(lanes) { members in
             var sums = next.map { SiteSums(self, $0.site, layer: $0.layer, float: floatStream != nil) }
+            var scratch: [Float] = []
             let applied = try members.map { b in
                 var (state, floatState, profile) = (current[b], floatStream?.states[b], ForwardProfile())
+                if keepsRounded {
+                    try encoder.applyIntermediateKeepingRounded(layer: index, &state, batches[b], scratch: &scratch, profile: &profile) {
+                        try sums?.observe($0, rows: $1, columns: $2)
+                    }
+                    return (b, state, floatState)
+                }
                 try encoder.apply(site, layer: index, &state, batches[b], profile: &profile)
                 if let stream = floatStream, var other = floatState {
                     try stream.encoder.apply(site, layer: index, &other, batches[b], profile: &profile)

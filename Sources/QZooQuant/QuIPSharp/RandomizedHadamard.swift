@@ -79,15 +79,16 @@ public struct RandomizedHadamard: Sendable, Equatable {
     ///
     /// The left product is taken on the transpose, `(S H S 𝓗)ᵀ` with its rows rotated, which is
     /// the rotated Hessian transposed; symmetrizing reads it both ways, so it is never turned
-    /// back. That keeps one scratch matrix and rotates both sides' rows on every core.
+    /// back. The transpose is taken in place: one float32 matrix besides the result, as every
+    /// new megabyte is pages the kernel has to clear (MiniLM's FFN-down Hessian is 9.4 MB in
+    /// float32), and both sides' rows are rotated on every core.
     public func rotate(hessian: [Double]) -> [Double] {
         let n = columns
         var h = signed(hessian)
         applyToRows(&h, columnTransform, count: n, transposed: true)
-        var rotatedTransposed = [Float](repeating: 0, count: h.count)
-        Self.transpose(h, rows: n, columns: n, into: &rotatedTransposed)
-        applyToRows(&rotatedTransposed, columnTransform, count: n, transposed: true)
-        return Self.symmetrized(rotatedTransposed, n: n)
+        Self.transposeInPlace(&h, n: n)
+        applyToRows(&h, columnTransform, count: n, transposed: true)
+        return Self.symmetrized(h, n: n)
     }
 
     /// `S_U H S_U` in float32 (each entry rounded to float32, then times its two signs), rows in
@@ -160,6 +161,35 @@ public struct RandomizedHadamard: Sendable, Equatable {
         Self.transpose(values, rows: rows, columns: columns, into: &t)
         applyToRows(&t, transform, count: columns, transposed: transposed)
         Self.transpose(t, rows: columns, columns: rows, into: &values)
+    }
+
+    /// `matrix = matrixᵀ` for a row-major `n × n` matrix, in place: each 8 × 8 tile above the
+    /// diagonal trades places with its mirror image below it, both transposed (a diagonal tile
+    /// is transposed within itself). Tile row `I` holds `tiles − I` such tiles, so the rows are
+    /// split where half the swaps are done, and the two parts go side by side.
+    static func transposeInPlace(_ matrix: inout [Float], n: Int) {
+        let tile = 8, tiles = (n + tile - 1) / tile
+        var split = 0, done = 0
+        while split < tiles, 2 * done < tiles * (tiles + 1) / 2 {
+            done += tiles - split
+            split += 1
+        }
+        let parts = n >= elementwiseRowsWorthSplitting ? [0 ..< split, split ..< tiles] : [0 ..< tiles]
+        matrix.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress, buffer.count >= n * n else { return }
+            nonisolated(unsafe) let m = base
+            DispatchQueue.concurrentPerform(iterations: parts.count) { part in
+                for tileRow in parts[part] {
+                    for tileColumn in tileRow ..< tiles {
+                        for r in tileRow * tile ..< min(tileRow * tile + tile, n) {
+                            for c in max(tileColumn * tile, r + 1) ..< min(tileColumn * tile + tile, n) {
+                                (m[r &* n &+ c], m[c &* n &+ r]) = (m[c &* n &+ r], m[r &* n &+ c])
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `out = matrixᵀ` for a row-major `rows × columns` matrix, in 8 × 8 tiles: the output is
