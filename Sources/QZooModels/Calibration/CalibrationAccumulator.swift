@@ -138,8 +138,8 @@ public struct CalibrationAccumulator: LinearInputObserver {
                                 mean: sum.map { $0 * scale })
     }
 
-    /// `Σ parts` element by element, in part order.
-    private static func summed(_ parts: [[Double]]) -> [Double] {
+    /// `Σ parts` element by element, in part order (also `CrossMoment`'s lane merge).
+    static func summed(_ parts: [[Double]]) -> [Double] {
         parts.dropFirst().reduce(parts[0]) { zip($0, $1).map(+) }
     }
 }

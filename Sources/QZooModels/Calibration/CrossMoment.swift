@@ -48,8 +48,7 @@ struct CrossMoment: Sendable {
         let tokens = parts.reduce(0) { $0 + $1.tokens }
         let scale = tokens > 0 ? 1 / Double(tokens) : 0
         let cross = widenedSum(parts.map(\.product), n: width, scale: scale, mirroringUpper: false)
-        let sum = parts.dropFirst().reduce(first.referenceSum) { zip($0, $1.referenceSum).map(+) }
-        return (cross, sum.map { $0 * scale })
+        return (cross, CalibrationAccumulator.summed(parts.map(\.referenceSum)).map { $0 * scale })
     }
 }
 
