@@ -116,11 +116,27 @@ QZOO_BF16 void qzoo_bf16_pack(const float *x, size_t rows, size_t width, uint16_
  * bias at the tile's first column and the residual at its first entry (row stride ldc), then
  * through GELU when `gelu` is set: a linear layer's output written in one pass instead of filled
  * with the bias first, added to, and activated in a pass of its own. */
+typedef struct rounded_landing rounded_landing;
+
 typedef struct {
     const float *bias;
     const float *residual;
     int gelu;
+    /* Set: the tile's values are not stored as float32 but rounded (`land_rounded`); `row` and
+     * `column` are then the tile's first row and column in the whole product. */
+    const rounded_landing *rounded;
+    size_t row, column;
 } tile_start;
+
+/* Where `qzoo_bf16_product_rounded` lands its values: the output rounded to bfloat16 as rows
+ * (`qzoo_bf16_round_rows`' layout) and, optionally, packed for a Gram matrix with its column sums
+ * (`qzoo_bf16_pack`'s layout and sums). */
+struct rounded_landing {
+    uint16_t *kept;
+    uint16_t *packed;
+    double *sums;
+    size_t rows, width;
+};
 
 QZOO_BF16 __attribute__((always_inline)) static inline __m512 landed(tile_start start, __m512 base, __m512 sums) {
     const __m512 value = _mm512_add_ps(base, sums);
@@ -132,6 +148,39 @@ QZOO_BF16 __attribute__((always_inline)) static inline __m512 start_value(tile_s
     if (!start.bias) return _mm512_loadu_ps(out);
     const __m512 bias = _mm512_loadu_ps(start.bias + column);
     return start.residual ? _mm512_add_ps(bias, _mm512_loadu_ps(start.residual + r * ldc + column)) : bias;
+}
+
+/* A tile's sums landed on the bias (through GELU when set) and kept only rounded to bfloat16:
+ * its first `valid` rows as rounded rows, and with `packed` as pairs of rows interleaved per
+ * column with each column's float64 sum taken over the rows in order — the values, layouts
+ * and sums `qzoo_bf16_round_rows` and `qzoo_bf16_pack` make of the float32 output, without
+ * it being written. Rows past `valid` are the zero padding both layouts hold there. Tiles of
+ * the same columns come in row order, so each column's sum adds its rows in order. */
+QZOO_BF16 __attribute__((always_inline)) static inline void land_rounded(tile_start start, __m512 acc[TILE_ROWS][TILE_PANELS],
+                                                                        const int panels, size_t valid) {
+    const rounded_landing *out = start.rounded;
+    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const size_t pairs = (out->rows + 1) / 2;
+    for (int p = 0; p < panels; p++) {
+        const size_t column = start.column + p * PANEL;
+        const __m512 bias = _mm512_loadu_ps(start.bias + p * PANEL);
+        __m512 v[TILE_ROWS];
+        for (size_t r = 0; r < TILE_ROWS; r++) {
+            v[r] = r < valid ? landed(start, bias, acc[r][p]) : _mm512_setzero_ps();
+            _mm256_storeu_si256((__m256i *)(out->kept + (start.row + r) * out->width + column), (__m256i)_mm512_cvtneps_pbh(v[r]));
+        }
+        if (!out->packed) continue;
+        for (size_t q = 0; q < TILE_ROWS / 2 && start.row / 2 + q < pairs; q++) {
+            const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(v[2 * q + 1], v[2 * q]);
+            uint16_t *target = out->packed + ((column / PANEL) * pairs + start.row / 2 + q) * 2 * PANEL;
+            _mm512_storeu_si512(target, _mm512_permutexvar_epi16(interleave, both));
+        }
+        __m512d low = _mm512_loadu_pd(out->sums + column), high = _mm512_loadu_pd(out->sums + column + 8);
+        for (size_t r = 0; r < valid; r++) add_wide(v[r], &low, &high);
+        _mm512_storeu_pd(out->sums + column, low);
+        _mm512_storeu_pd(out->sums + column + 8, high);
+    }
 }
 
 /* One tile of 8 rows × `panels` (1–3) panels: c[r·ldc + j] = start + Σ_t a[t·pairStep + r·rowStep] · b_t[j],
@@ -152,6 +201,10 @@ QZOO_BF16 __attribute__((always_inline)) static inline void tile(const uint32_t 
             const __m512bh row = (__m512bh)_mm512_set1_epi32((int)a[t * pairStep + r * rowStep]);
             for (int p = 0; p < panels; p++) acc[r][p] = _mm512_dpbf16_ps(acc[r][p], row, columns[p]);
         }
+    }
+    if (start.rounded) {
+        land_rounded(start, acc, panels, TILE_ROWS);
+        return;
     }
     for (int r = 0; r < TILE_ROWS; r++)
         for (int p = 0; p < panels; p++) {
@@ -179,7 +232,7 @@ QZOO_BF16 void qzoo_bf16_add_transposed_product(const uint16_t *a, const uint16_
         const size_t end = upper && j0 + tileWidth < aWidth ? j0 + tileWidth : aWidth;
         for (size_t i0 = 0; i0 < end; i0 += TILE_ROWS) {
             const uint32_t *rowsOfA = a32 + (i0 / PANEL) * pairs * PANEL + i0 % PANEL;
-            tile_at(rowsOfA, PANEL, 1, b32, pairs, bWidth, j0, c + i0 * ldc + j0, ldc, (tile_start){0, 0, 0});
+            tile_at(rowsOfA, PANEL, 1, b32, pairs, bWidth, j0, c + i0 * ldc + j0, ldc, (tile_start){0});
         }
     }
 }
@@ -223,14 +276,22 @@ QZOO_BF16 static void row_block(const uint32_t *x, size_t r0, size_t r1, size_t 
     for (size_t j0 = 0; j0 < width; j0 += TILE_PANELS * PANEL) {
         const size_t span = width - j0 < TILE_PANELS * PANEL ? width - j0 : TILE_PANELS * PANEL;
         for (size_t i0 = r0; i0 < r1; i0 += TILE_ROWS) {
-            const tile_start at = {start.bias ? start.bias + j0 : 0, start.residual ? start.residual + i0 * ldc + j0 : 0, start.gelu};
+            const tile_start at = {start.bias ? start.bias + j0 : 0, start.residual ? start.residual + i0 * ldc + j0 : 0, start.gelu,
+                                   start.rounded, i0, j0};
             if (i0 + TILE_ROWS <= rows) {
-                tile_at(x + i0 * pairs, 1, pairs, w, pairs, width, j0, c + i0 * ldc + j0, ldc, at);
+                tile_at(x + i0 * pairs, 1, pairs, w, pairs, width, j0, c ? c + i0 * ldc + j0 : 0, ldc, at);
                 continue;
             }
             float scratch[TILE_ROWS * TILE_PANELS * PANEL];
             memset(scratch, 0, sizeof scratch);
-            tile_at(x + i0 * pairs, 1, pairs, w, pairs, width, j0, scratch, TILE_PANELS * PANEL, (tile_start){0, 0, 0});
+            tile_at(x + i0 * pairs, 1, pairs, w, pairs, width, j0, scratch, TILE_PANELS * PANEL, (tile_start){0});
+            if (at.rounded) {
+                __m512 sums[TILE_ROWS][TILE_PANELS];
+                for (int r = 0; r < TILE_ROWS; r++)
+                    for (int p = 0; p < TILE_PANELS; p++) sums[r][p] = _mm512_loadu_ps(scratch + r * TILE_PANELS * PANEL + p * PANEL);
+                land_rounded(at, sums, (int)(span / PANEL), rows - i0);
+                continue;
+            }
             for (size_t r = 0; i0 + r < rows; r++)
                 for (size_t j = 0; j < span; j += PANEL) {
                     float *out = c + (i0 + r) * ldc + j0 + j;
@@ -243,12 +304,21 @@ QZOO_BF16 static void row_block(const uint32_t *x, size_t r0, size_t r1, size_t 
 
 /* Rows go in blocks of ROW_BLOCK: a block's rounded rows (64 × depth × 2 bytes) stay in L2 cache while every
  * panel of w streams past them, instead of all of x streaming past each panel. */
-QZOO_BF16 void qzoo_bf16_product(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width, const float *bias,
-                                 const float *residual, int gelu, float *c, size_t ldc) {
-    const size_t pairs = depth / 2;
-    const tile_start start = {bias, bias ? residual : 0, bias ? gelu : 0};
+QZOO_BF16 static void row_blocks(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width, tile_start start,
+                                 float *c, size_t ldc) {
     for (size_t r0 = 0; r0 < rows; r0 += ROW_BLOCK) {
         const size_t r1 = r0 + ROW_BLOCK < rows ? r0 + ROW_BLOCK : rows;
-        row_block((const uint32_t *)x, r0, r1, rows, pairs, (const uint32_t *)w, width, start, c, ldc);
+        row_block((const uint32_t *)x, r0, r1, rows, depth / 2, (const uint32_t *)w, width, start, c, ldc);
     }
+}
+
+QZOO_BF16 void qzoo_bf16_product(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width, const float *bias,
+                                 const float *residual, int gelu, float *c, size_t ldc) {
+    row_blocks(x, rows, depth, w, width, (tile_start){bias, bias ? residual : 0, bias ? gelu : 0}, c, ldc);
+}
+
+QZOO_BF16 void qzoo_bf16_product_rounded(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width,
+                                         const float *bias, int gelu, uint16_t *kept, uint16_t *packed, double *sums) {
+    const rounded_landing out = {kept, packed, packed ? sums : 0, rows, width};
+    row_blocks(x, rows, depth, w, width, (tile_start){bias, 0, gelu, &out}, 0, width);
 }

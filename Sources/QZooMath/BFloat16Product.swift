@@ -196,6 +196,42 @@ public enum BFloat16Product {
         }
     }
 
+    /// `linear` of rounded rows with a bias (through GELU when asked) for an output only ever used
+    /// rounded: `kept` is what `roundedRows` makes of the output and, with `sums`, `packed` what
+    /// `pack` makes of it (its column sums added to `sums` in the same order). One kernel pass
+    /// lands each tile in both layouts, so the float32 output is never written and read back
+    /// twice; the same bits as `linear`, `roundedRows` and `pack` in turn.
+    public static func linearRounded(_ x: RoundedRows, weight: LinearWeight, bias: UnsafeBufferPointer<Float>, gelu activate: Bool,
+                                     packingWithColumnSumsInto sums: UnsafeMutableBufferPointer<Double>?) throws -> (kept: RoundedRows, packed: Packed?) {
+        let (rows, outF) = (x.rows, weight.outFeatures)
+        guard weight.usesKernel, x.width == weight.inFeatures, rows > 0, bias.count == outF, (sums?.count ?? outF) >= outF,
+              let bias = bias.baseAddress else {
+            throw QZooError(.invalidArgument, "cannot apply a \(outF)×\(weight.inFeatures) weight\(weight.usesKernel ? "" : " (not rounded for the kernel)") "
+                            + "and \(bias.count) biases to \(rows) rounded rows of \(x.width)" + (sums.map { " with \($0.count) column sums" } ?? ""))
+        }
+        let sumsBase = sums?.baseAddress
+        return try x.values.withUnsafeBufferPointer { a in
+            try weight.packed.withUnsafeBufferPointer { w in
+                guard let a = a.baseAddress, let w = w.baseAddress else {
+                    throw QZooError(.invalidArgument, "cannot apply an empty weight to empty rounded rows")
+                }
+                var packed = [UInt16]()
+                let kept = [UInt16](unsafeUninitializedCapacity: qzoo_bf16_rows_count(rows, outF)) { keptBuffer, initialized in
+                    packed = [UInt16](unsafeUninitializedCapacity: sumsBase == nil ? 0 : qzoo_bf16_packed_count(rows, outF)) { packedBuffer, packedCount in
+                        if let target = keptBuffer.baseAddress {
+                            qzoo_bf16_product_rounded(a, rows, x.width, w, outF, bias, activate ? 1 : 0, target,
+                                                      sumsBase == nil ? nil : packedBuffer.baseAddress, sumsBase)
+                        }
+                        packedCount = packedBuffer.count
+                    }
+                    initialized = keptBuffer.count
+                }
+                return (RoundedRows(rows: rows, width: outF, values: kept),
+                        sumsBase == nil ? nil : Packed(rows: rows, width: outF, packed: packed, rounded: []))
+            }
+        }
+    }
+
     /// `x` rounded to the nearest bfloat16 (ties to even), as float32.
     @inline(__always)
     public static func rounded(_ x: Float) -> Float {

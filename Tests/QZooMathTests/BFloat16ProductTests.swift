@@ -218,6 +218,44 @@ import QZooCore
         }
     }
 
+    /// An output kept only rounded (`linearRounded`) is, bit for bit, what `roundedRows` and
+    /// `pack` (with column sums) make of `linear`'s float32 output: through GELU and without,
+    /// for row counts that end in a partial tile, an odd last pair, or a single row; 96 columns
+    /// are two tiles of three panels. Without `sums` there is nothing packed.
+    @Test(arguments: [(37, true), (8, false), (1, true), (70, true)])
+    func keptRoundedOutputIsTheRoundingOfTheProduct(_ rows: Int, _ activate: Bool) throws {
+        let (inputs, outputs) = (6, 96)
+        guard BFloat16Product.accelerated else { return }
+        let x = matrix(rows: rows, width: inputs, seed: 21), w = matrix(rows: outputs, width: inputs, seed: 22)
+        let bias = (0..<outputs).map { Float($0) / Float(outputs - 1) * 12 - 6 }
+        let weight = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        let input = try x.withUnsafeBufferPointer { try BFloat16Product.roundedRows($0, rows: rows, width: inputs) }
+        var c = [Float](repeating: .nan, count: rows * outputs)
+        try bias.withUnsafeBufferPointer { b in
+            try c.withUnsafeMutableBufferPointer { try BFloat16Product.linear(input, weight: weight, bias: b, residual: nil, gelu: activate, into: $0) }
+        }
+        let start = (0..<outputs).map { Double($0) / 7 - 3 }
+        var (expectedSums, sums) = (start, start)
+        let expectedRows = try c.withUnsafeBufferPointer { try BFloat16Product.roundedRows($0, rows: rows, width: outputs) }
+        let expectedPacked = try c.withUnsafeBufferPointer { c in
+            try expectedSums.withUnsafeMutableBufferPointer { try BFloat16Product.pack(c, rows: rows, width: outputs, addingColumnSumsTo: $0) }
+        }
+        let (kept, packed) = try bias.withUnsafeBufferPointer { b in
+            try sums.withUnsafeMutableBufferPointer { try BFloat16Product.linearRounded(input, weight: weight, bias: b, gelu: activate, packingWithColumnSumsInto: $0) }
+        }
+        #expect(kept.rows == rows && kept.width == outputs && kept.values == expectedRows.values)
+        #expect(packed?.rows == rows && packed?.packed == expectedPacked.packed)
+        #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern) && sums != start)
+        let alone = try bias.withUnsafeBufferPointer { try BFloat16Product.linearRounded(input, weight: weight, bias: $0, gelu: activate, packingWithColumnSumsInto: nil) }
+        #expect(alone.kept.values == expectedRows.values && alone.packed == nil)
+        var short = [Double](repeating: 0, count: outputs - 1)
+        #expect(throws: QZooError.self) {
+            try bias.withUnsafeBufferPointer { b in
+                try short.withUnsafeMutableBufferPointer { try BFloat16Product.linearRounded(input, weight: weight, bias: b, gelu: activate, packingWithColumnSumsInto: $0) }
+            }
+        }
+    }
+
     @Test func mismatchedShapesAreRefused() throws {
         let a = try pack(matrix(rows: 4, width: 48, seed: 4), rows: 4, width: 48)
         let b = try pack(matrix(rows: 5, width: 48, seed: 5), rows: 5, width: 48)

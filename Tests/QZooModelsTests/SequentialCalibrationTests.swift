@@ -129,9 +129,9 @@ import QZooTestSupport
     /// Lanes take every batch once, in ascending order within a lane, and their token counts
     /// differ by at most one batch's (taking every other batch would give 17 tokens against 5
     /// here).
-    /// FFN up's output kept only rounded to bfloat16 (shown to the observer as it is made) gives
-    /// FFN down the same product: the same layer output, bit for bit, and the observer sees the
-    /// same values the float32 activations would show.
+    /// FFN up's output kept only rounded to bfloat16 (measured as the kernel lands it) gives FFN
+    /// down the same product: the same layer output, bit for bit; and its measurement the same
+    /// statistics (Hessian, mean, tokens) as measuring the float32 activations.
     @Test func keepingTheFFNActivationsRoundedChangesNoBit() throws {
         let (architecture, checkpoint) = try SyntheticBert.model()
         let encoder = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .bfloat16Linears)
@@ -143,20 +143,26 @@ import QZooTestSupport
         for site in [LayerSite.attentionInput, .attentionOutput] { try encoder.apply(site, layer: 0, &state, batch, profile: &profile) }
         var (plain, kept) = (state, state)
         try encoder.apply(.ffnInput, layer: 0, &plain, batch, profile: &profile)
-        var capture = InputCapture()
-        try encoder.observe(.ffnOutput, layer: 0, plain, observer: &capture)
-        var (scratch, shown) = ([Float](), [Float]())
-        try encoder.applyIntermediateKeepingRounded(layer: 0, &kept, batch, scratch: &scratch, profile: &profile) { values, rows, columns in
+        let group = LayerSite.ffnOutput.rawValue
+        var fromFloats = CalibrationAccumulator(architecture: architecture, magnitudes: false, bfloat16Gram: true)
+        var fromRounded = fromFloats
+        try encoder.observe(.ffnOutput, layer: 0, plain, observer: &fromFloats)
+        try encoder.applyIntermediateKeepingRounded(layer: 0, &kept, batch, profile: &profile) { rows, columns, product in
             #expect(rows == batch.tokenCount && columns == architecture.config.intermediateSize)
-            shown = Array(values)
+            try fromRounded.observeRounded(group: group, rows: rows, columns: columns, product)
         }
         #expect(kept.ffn.isEmpty && kept.ffnRounded?.rows == batch.tokenCount)
+        let name = try #require(architecture.scaleGroups[group].consumers.first)
+        let (expected, measured) = (try #require(fromFloats.result().layers[name]), try #require(fromRounded.result().layers[name]))
+        #expect(measured.hessian.map(\.bitPattern) == expected.hessian.map(\.bitPattern))
+        #expect(measured.mean?.map(\.bitPattern) == expected.mean?.map(\.bitPattern) && measured.tokens == expected.tokens)
         #expect(throws: QZooError.self) { var again = InputCapture(); try encoder.observe(.ffnOutput, layer: 0, kept, observer: &again) }
-        #expect(shown.map(\.bitPattern) == capture.inputs[LayerSite.ffnOutput.rawValue]?.map(\.bitPattern))
         try encoder.apply(.ffnOutput, layer: 0, &plain, batch, profile: &profile)
         try encoder.apply(.ffnOutput, layer: 0, &kept, batch, profile: &profile)
         #expect(kept.input.map(\.bitPattern) == plain.input.map(\.bitPattern))
         #expect(kept.ffnRounded == nil && !plain.input.isEmpty)
+        var unmeasured = state
+        #expect(throws: QZooError.self) { try encoder.applyIntermediateKeepingRounded(layer: 0, &unmeasured, batch, profile: &profile) { _, _, _ in } }
     }
 
     @Test func lanesBalanceTheirTokens() {

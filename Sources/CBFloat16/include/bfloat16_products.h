@@ -45,4 +45,13 @@ void qzoo_bf16_pack_transposed(const float *weight, size_t outputs, size_t input
 void qzoo_bf16_product(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width, const float *bias,
                        const float *residual, int gelu, float *c, size_t ldc);
 
+/* qzoo_bf16_product with `bias` (and GELU when `gelu` is nonzero) for an output only ever used
+ * rounded to bfloat16: instead of c it writes `kept`, what qzoo_bf16_round_rows makes of c
+ * (qzoo_bf16_rows_count(rows, width) values), and, when `packed` is given, what qzoo_bf16_pack
+ * makes of c (qzoo_bf16_packed_count(rows, width) values) with c's column sums added to
+ * `sums` (width values) as it adds them. The same bits, without the float32 output's pass
+ * through memory and two passes back over it. */
+void qzoo_bf16_product_rounded(const uint16_t *x, size_t rows, size_t depth, const uint16_t *w, size_t width,
+                               const float *bias, int gelu, uint16_t *kept, uint16_t *packed, double *sums);
+
 #endif

@@ -1,4 +1,5 @@
 import QZooCore
+import QZooMath
 
 extension BertEncoder {
     /// Shows site `site` of layer `index` to `observer` for one batch in `state` (see
@@ -24,13 +25,11 @@ extension BertEncoder {
         return model.keepsIntermediateRounded(layer: index)
     }
 
-    /// Applies `.ffnInput` of layer `index` to one batch, showing its output to `observeOutput`
+    /// Applies `.ffnInput` of layer `index` to one batch, measuring its output with `measure`
     /// and keeping it only rounded to bfloat16 (`BertForward.applyIntermediateKeepingRounded`).
-    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<Float>, _ batch: TokenBatch,
-                                         scratch: inout [Float], profile: inout ForwardProfile,
-                                         observeOutput: (UnsafeBufferPointer<Float>, Int, Int) throws -> Void) throws {
-        try floatModel(layer: index).applyIntermediateKeepingRounded(layer: index, &state, batch, scratch: &scratch, profile: &profile,
-                                                                      observeOutput: observeOutput)
+    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<Float>, _ batch: TokenBatch, profile: inout ForwardProfile,
+                                         measure: (Int, Int, (UnsafeMutableBufferPointer<Double>) throws -> BFloat16Product.Packed) throws -> Void) throws {
+        try floatModel(layer: index).applyIntermediateKeepingRounded(layer: index, &state, batch, profile: &profile, measure: measure)
     }
 
     /// The float32 forward pass (its linear products in bfloat16 or not), for the site-by-site

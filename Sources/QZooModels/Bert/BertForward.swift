@@ -140,51 +140,53 @@ struct BertForward<T: BLASScalar>: Sendable {
     }
 
     /// Whether layer `index`'s FFN activations can be kept rounded to bfloat16
-    /// (`applyIntermediateKeepingRounded`): float32, the FFN-down product in the bfloat16
-    /// kernel, and nothing done to its input first (no input scale, no activation quantization).
+    /// (`applyIntermediateKeepingRounded`): float32, both FFN products in the bfloat16 kernel,
+    /// and nothing done to their inputs first (no input scale, no activation quantization).
     func keepsIntermediateRounded(layer index: Int) -> Bool {
         guard T.self == Float.self, weights.layers.indices.contains(index) else { return false }
         let layer = weights.layers[index]
-        return layer.output.bfloat16?.usesKernel == true && layer.inputs[LayerSite.ffnOutput.rawValue].isIdentity
+        return layer.output.bfloat16?.usesKernel == true && layer.intermediate.bfloat16?.usesKernel == true
+            && layer.inputs[LayerSite.ffnInput.rawValue].isIdentity && layer.inputs[LayerSite.ffnOutput.rawValue].isIdentity
     }
 
     /// `apply(.ffnInput)` for a pass that reads the FFN activations only once more, as the
-    /// FFN-down layer's bfloat16 operand: the GELU output goes to `scratch` (one buffer, grown as
-    /// needed, for all of a lane's batches, so it stays in cache), is shown to `observeOutput` (rows, columns:
-    /// the values `observe(.ffnOutput)` would show), and only its bfloat16 rounding is kept
-    /// (`LayerActivations.ffnRounded`): half the bytes per calibration token, and the same
-    /// bits the FFN-down product would round the float32 activations to. For layers where
-    /// `keepsIntermediateRounded` holds.
-    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<T>, _ batch: TokenBatch,
-                                         scratch: inout [T], profile: inout ForwardProfile,
-                                         observeOutput: (UnsafeBufferPointer<T>, Int, Int) throws -> Void) throws {
+    /// FFN-down layer's bfloat16 operand, and measures them for FFN down's Hessian: the kernel
+    /// lands the GELU output only rounded, as the rows FFN down multiplies (kept in
+    /// `LayerActivations.ffnRounded`: half the bytes per calibration token) and packed for the
+    /// Gram matrix with its column sums (`BFloat16Product.linearRounded`), never as float32.
+    /// `measure` gets the rows, the columns and that product, which it calls with the column
+    /// sums to add to and which returns the packed output: what `observe(.ffnOutput)` would show,
+    /// rounded the same way. For layers where `keepsIntermediateRounded` holds.
+    func applyIntermediateKeepingRounded(layer index: Int, _ state: inout LayerActivations<T>, _ batch: TokenBatch, profile: inout ForwardProfile,
+                                         measure: (Int, Int, (UnsafeMutableBufferPointer<Double>) throws -> BFloat16Product.Packed) throws -> Void) throws {
         let (rows, h, width) = (batch.tokenCount, config.hiddenSize, config.intermediateSize)
         let weights = self.weights.layers[index]
         guard keepsIntermediateRounded(layer: index) else {
-            throw QZooError(.invalidArgument, "layer \(index)'s FFN activations cannot be kept rounded: its FFN-down product does not run "
+            throw QZooError(.invalidArgument, "layer \(index)'s FFN activations cannot be kept rounded: its FFN products do not run "
                             + "in the bfloat16 kernel, or its input is scaled or quantized first")
         }
         guard state.attended.count == rows * h else {
             throw QZooError(.invalidArgument, "layer \(index) site ffnInput has \(state.attended.count) input values for \(rows) tokens "
                             + "of width \(h); sites must be applied in order")
         }
-        if scratch.count < rows * width { scratch = [T](repeating: 0, count: rows * width) }
-        try state.attended.withUnsafeBufferPointer { x in
-            try scratch.withUnsafeMutableBufferPointer { out in
-                try prepared(weights.inputs[LayerSite.ffnInput.rawValue], index * LayerSite.allCases.count + LayerSite.ffnInput.rawValue, x,
-                             rows: rows, columns: h, observe: { _, _, _, _, _ in }) { input in
-                    try EncoderKernels.linear(input, rows: rows, dense: weights.intermediate, gelu: true, into: out, profile: &profile)
-                }
-            }
-        }
-        state.ffnRounded = try scratch.withUnsafeBufferPointer { all in
-            let values = UnsafeBufferPointer(rebasing: all[0 ..< rows * width])
-            try observeOutput(values, rows, width)
-            guard let floats = values as? UnsafeBufferPointer<Float> else {
+        let input = try state.attended.withUnsafeBufferPointer { attended in
+            guard let floats = attended as? UnsafeBufferPointer<Float> else {
                 throw QZooError(.invalidArgument, "bfloat16 FFN activations need a float32 forward pass, not \(T.self)")
             }
-            return try BFloat16Product.roundedRows(floats, rows: rows, width: width)
+            return try BFloat16Product.roundedRows(floats, rows: rows, width: h)
         }
+        var kept: BFloat16Product.RoundedRows?
+        try measure(rows, width) { sums in
+            let (rounded, packed) = try EncoderKernels.linearRounded(input, dense: weights.intermediate, gelu: true,
+                                                                     packingWithColumnSumsInto: sums, profile: &profile)
+            kept = rounded
+            guard let packed else { throw QZooError(.invalidArgument, "layer \(index)'s FFN activations were not packed for measuring") }
+            return packed
+        }
+        guard let kept else {
+            throw QZooError(.invalidArgument, "layer \(index)'s FFN activations were never computed: keeping them rounded needs them measured")
+        }
+        state.ffnRounded = kept
         state.ffn = []
     }
 

@@ -53,6 +53,24 @@ enum EncoderKernels {
         profile.linearFlops += 2 * Double(x.rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
     }
 
+    /// `x·Wᵀ + b` (through GELU when `gelu` is set) for rows already rounded to bfloat16, kept only
+    /// rounded (`BFloat16Product.linearRounded`; float32 layers rounded for the kernel only).
+    static func linearRounded<T: BLASScalar>(
+        _ x: BFloat16Product.RoundedRows, dense: BertWeights<T>.Dense, gelu: Bool,
+        packingWithColumnSumsInto sums: UnsafeMutableBufferPointer<Double>?, profile: inout ForwardProfile
+    ) throws -> (kept: BFloat16Product.RoundedRows, packed: BFloat16Product.Packed?) {
+        let start = MonotonicClock.seconds()
+        let result = try dense.bias.withUnsafeBufferPointer { bias in
+            guard let weight = dense.bfloat16, let bias = bias as? UnsafeBufferPointer<Float> else {
+                throw QZooError(.invalidArgument, "rounded rows need a float32 layer rounded for bfloat16 products, not \(T.self)")
+            }
+            return try BFloat16Product.linearRounded(x, weight: weight, bias: bias, gelu: gelu, packingWithColumnSumsInto: sums)
+        }
+        profile.linearSeconds += MonotonicClock.seconds() - start
+        profile.linearFlops += 2 * Double(x.rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
+        return result
+    }
+
     /// In-place LayerNorm of each `width`-wide row (mean and biased variance, as PyTorch).
     static func layerNorm<T: BLASScalar>(_ x: UnsafeMutableBufferPointer<T>, rows: Int, width: Int,
                                          norm: BertWeights<T>.Norm, epsilon: T) {

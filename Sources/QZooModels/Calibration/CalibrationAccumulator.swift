@@ -83,6 +83,27 @@ public struct CalibrationAccumulator: LinearInputObserver {
         groups[group] = sums
     }
 
+    /// Adds a batch that exists only rounded to bfloat16 (FFN up's output as the kernel lands it,
+    /// `BFloat16Product.linearRounded`): `rounding` receives the group's running column sums,
+    /// adds the batch's columns to them and returns the batch packed for the Gram matrix — the
+    /// sums and Gram `observe` would add for the float32 batch. Only for `bfloat16Gram` without
+    /// magnitudes, which need the float32 values.
+    mutating func observeRounded(group: Int, rows: Int, columns: Int,
+                                 _ rounding: (UnsafeMutableBufferPointer<Double>) throws -> BFloat16Product.Packed) throws {
+        guard bfloat16Gram, !magnitudes, widths.indices.contains(group), widths[group] == columns, rows > 0 else {
+            throw QZooError(.invalidArgument, "a rounded \(rows)×\(columns) batch for group \(group) needs bfloat16 Gram sums without "
+                            + "magnitudes and the group's width \(widths.indices.contains(group) ? widths[group] : 0)")
+        }
+        var sums = groups.removeValue(forKey: group) ?? GroupSums(width: columns, magnitudes: false)
+        let packed = try sums.sum.withUnsafeMutableBufferPointer { try rounding($0) }
+        guard packed.rows == rows, packed.width == columns else {
+            throw QZooError(.invalidArgument, "group \(group) expected \(rows)×\(columns) rounded values, got \(packed.rows)×\(packed.width)")
+        }
+        try sums.gramUpper.withUnsafeMutableBufferPointer { try BFloat16Product.addGram(packed, into: $0) }
+        sums.tokens += rows
+        groups[group] = sums
+    }
+
     /// `gram += xᵀx` on the upper triangle (float32 syrk into the running sum).
     private static func addGram(_ x: UnsafeBufferPointer<Float>, rows: Int, columns: Int, into gram: inout [Float]) throws {
         try gram.withUnsafeMutableBufferPointer { gram in

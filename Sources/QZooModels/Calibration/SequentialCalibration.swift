@@ -164,10 +164,11 @@ public struct SequentialCalibration: Sendable {
             cross = moment
         }
 
-        /// Adds one batch's input to the site, `rows × columns` values shown as they are made
-        /// (FFN up's output, kept only rounded after: `applyIntermediateKeepingRounded`).
-        mutating func observe(_ input: UnsafeBufferPointer<Float>, rows: Int, columns: Int) throws {
-            try accumulator.observe(group: group, input: input, rows: rows, columns: columns)
+        /// Adds one batch's input that exists only rounded to bfloat16 (FFN up's output:
+        /// `applyIntermediateKeepingRounded`), `rounding` making it with the column sums.
+        mutating func observeRounded(rows: Int, columns: Int,
+                                     _ rounding: (UnsafeMutableBufferPointer<Double>) throws -> BFloat16Product.Packed) throws {
+            try accumulator.observeRounded(group: group, rows: rows, columns: columns, rounding)
         }
 
         /// The lanes' sums added in lane order, as the site's statistics.
@@ -192,10 +193,11 @@ public struct SequentialCalibration: Sendable {
     /// time a separate pass would come back to them). Lanes and sums are those of `measure`, and
     /// each lane adds its batches in the same order, so the statistics are the same bits.
     ///
-    /// Without the float model, FFN up's output is measured as it is made and kept only rounded
-    /// to bfloat16 for FFN down (`BertEncoder.applyIntermediateKeepingRounded`): the FFN
-    /// activations of every calibration token are the largest thing a run holds (185 MB in
-    /// float32 on MiniLM), and FFN down only ever reads them rounded.
+    /// Without the float model, FFN up's output only ever exists rounded to bfloat16: the kernel
+    /// lands it as the rows FFN down multiplies (kept) and packed for FFN down's Gram matrix
+    /// (measured), `BertEncoder.applyIntermediateKeepingRounded`. The FFN activations of every
+    /// calibration token are the largest thing a run holds (185 MB in float32 on MiniLM), and
+    /// both readers only ever read them rounded.
     private func apply(_ encoder: BertEncoder, _ site: LayerSite, layer index: Int, _ states: inout [LayerActivations<Float>],
                        float: inout FloatStream?, _ batches: [TokenBatch], _ lanes: [[Int]],
                        thenMeasure next: (site: LayerSite, layer: Int)?) throws -> CalibrationSet? {
@@ -203,12 +205,12 @@ public struct SequentialCalibration: Sendable {
         let keepsRounded = site == .ffnInput && floatStream == nil && next?.site == .ffnOutput && encoder.keepsIntermediateRounded(layer: index)
         let results = try inLanes(lanes) { members in
             var sums = next.map { SiteSums(self, $0.site, layer: $0.layer, float: floatStream != nil) }
-            var scratch: [Float] = []
             let applied = try members.map { b in
                 var (state, floatState, profile) = (current[b], floatStream?.states[b], ForwardProfile())
                 if keepsRounded {
-                    try encoder.applyIntermediateKeepingRounded(layer: index, &state, batches[b], scratch: &scratch, profile: &profile) {
-                        try sums?.observe($0, rows: $1, columns: $2)
+                    try encoder.applyIntermediateKeepingRounded(layer: index, &state, batches[b], profile: &profile) { rows, columns, product in
+                        guard sums != nil else { throw QZooError(.invalidArgument, "FFN activations kept rounded must be measured") }
+                        try sums?.observeRounded(rows: rows, columns: columns, product)
                     }
                     return (b, state, floatState)
                 }
