@@ -3,7 +3,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-#define QZOO_BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+#include "vector_math16.h"
 
 enum { PANEL = 16, TILE_ROWS = 8, TILE_PANELS = 3, ROW_BLOCK = 64 };
 
@@ -14,42 +14,11 @@ enum { PANEL = 16, TILE_ROWS = 8, TILE_PANELS = 3, ROW_BLOCK = 64 };
  * contraction here: an unfused multiply and add must stay two roundings. */
 #pragma STDC FP_CONTRACT OFF
 
-QZOO_BF16 static inline __m512 replace_where_less(__m512 x, float bound) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(bound), _CMP_LT_OQ), x, _mm512_set1_ps(bound));
-}
-
-QZOO_BF16 static inline __m512 replace_where_greater(__m512 x, float bound) {
-    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_set1_ps(bound), _CMP_GT_OQ), x, _mm512_set1_ps(bound));
-}
-
-/* The polynomial with coefficients c[0] (highest power) … c[n−1] at x, by Horner's rule as the
- * Swift chains compute it: p = c[0], then p = c[i] + p·x, fused, for i = 1 … n−1. */
-QZOO_BF16 static inline __m512 horner(__m512 x, const float *c, int n) {
-    __m512 p = _mm512_set1_ps(c[0]);
-    for (int i = 1; i < n; i++) p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(c[i]));
-    return p;
-}
-
-/* exp's S(r) followed by its two outer steps (1 + r·(1 + r·S)); erf's q(a²) below 1 and Q(a − 2.5) above. */
-static const float exp_coefficients[] = {0x1.6a244cp-10f, 0x1.1239d4p-7f, 0x1.5558f2p-5f, 0x1.555492p-3f, 0x1.fffffcp-2f, 1.0f, 1.0f};
+/* erf's q(a²) below 1 and Q(a − 2.5) above. */
 static const float erf_central_coefficients[] = {0x1.496a32p-14f, -0x1.a3f7p-11f, 0x1.5405b2p-8f, -0x1.b7f90ep-6f,
                                                  0x1.ce2cf8p-4f, -0x1.81273ep-2f, 0x1.06eba8p-3f};
 static const float erf_tail_coefficients[] = {0x1.c0227cp-14f, 0x1.d7fee6p-13f, 0x1.1cdbc4p-11f, -0x1.5a9db6p-11f, 0x1.2dcb26p-9f,
                                               -0x1.0a7a4cp-7f, 0x1.983382p-6f, -0x1.30816ep-4f, 0x1.afbbe6p-3f};
-
-QZOO_BF16 static inline __m512 exp16(__m512 x) {
-    x = replace_where_greater(replace_where_less(x, -104.0f), 89.0f);
-    const __m512 shifter = _mm512_set1_ps(0x1.8p23f);
-    const __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(0x1.715476p0f), shifter);
-    const __m512 n = _mm512_sub_ps(shifted, shifter);
-    const __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(0x1.05c61p-29f), _mm512_fmadd_ps(n, _mm512_set1_ps(-0x1.62e43p-1f), x));
-    const __m512 p = horner(r, exp_coefficients, 7);
-    const __m512i exponent = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
-    const __m512i half = _mm512_srai_epi32(exponent, 1), bias = _mm512_set1_epi32(127);
-    const __m512 first = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(half, bias), 23));
-    const __m512 second = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(exponent, half), bias), 23));
-    return _mm512_mul_ps(_mm512_mul_ps(p, first), second);
-}
 
 QZOO_BF16 static inline __m512 erf16(__m512 x) {
     const __m512i bits = _mm512_castps_si512(x), sign = _mm512_set1_epi32((int)0x80000000u);

@@ -235,10 +235,24 @@ struct BertForward<T: BLASScalar>: Sendable {
     }
 
     /// Scaled dot-product attention of every head within every sequence; `qkv` rows are
-    /// `[q | k | v]` (3h wide), the result is `[tokens, h]` with heads side by side.
+    /// `[q | k | v]` (3h wide), the result is `[tokens, h]` with heads side by side. In float32
+    /// where `AttentionKernel` runs, a sequence at a time; otherwise two gemms and a softmax per
+    /// head.
     func attention(_ qkv: UnsafeBufferPointer<T>, _ batch: TokenBatch, into context: UnsafeMutableBufferPointer<T>) throws {
         let (h, d) = (config.hiddenSize, config.headSize)
         let scale = 1 / T(d).squareRoot()
+        if AttentionKernel.runs(headSize: d), let qkv = qkv as? UnsafeBufferPointer<Float>,
+           let context = context as? UnsafeMutableBufferPointer<Float>, let scale = scale as? Float {
+            var scratch = [Float](repeating: 0, count: AttentionKernel.scratchCount(length: batch.maxLength, headSize: d))
+            for sequence in 0..<batch.count {
+                let range = batch.range(sequence)
+                try AttentionKernel.attend(UnsafeBufferPointer(rebasing: qkv[range.lowerBound * 3 * h ..< range.upperBound * 3 * h]),
+                                           length: range.count, hidden: h, heads: config.headCount, scale: scale,
+                                           into: UnsafeMutableBufferPointer(rebasing: context[range.lowerBound * h ..< range.upperBound * h]),
+                                           scratch: &scratch)
+            }
+            return
+        }
         var scores = [T](repeating: 0, count: batch.maxLength * batch.maxLength)
         try scores.withUnsafeMutableBufferPointer { scores in
             for sequence in 0..<batch.count {

@@ -1,0 +1,6 @@
+#ifndef QZOO_CBFLOAT16_H
+#define QZOO_CBFLOAT16_H
+/* The module's umbrella: every kernel's interface. */
+#include "attention.h"
+#include "bfloat16_products.h"
+#endif
