@@ -53,11 +53,16 @@ QZOO_BF16 static inline void add_wide(__m512 v, __m512d *low, __m512d *high) {
     *high = _mm512_add_pd(*high, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
 }
 
+/* vcvtne2ps2bf16 puts its second operand's 16 values first; this interleaves them, so each
+ * 32-bit word holds one column's pair of rows (first operand's value high). */
+QZOO_BF16 static inline __m512i interleaved(__m512i both) {
+    const __m512i index = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                           23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(index, both);
+}
+
 QZOO_BF16 void qzoo_bf16_pack(const float *x, size_t rows, size_t width, uint16_t *out, double *sums) {
     const size_t pairs = (rows + 1) / 2;
-    /* vcvtne2ps2bf16 puts the second operand's 16 values first; this index interleaves them. */
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     for (size_t panel = 0; panel < width / PANEL; panel++) {
         uint16_t *target = out + panel * pairs * 2 * PANEL;
         double *panelSums = sums ? sums + panel * PANEL : 0;
@@ -68,7 +73,7 @@ QZOO_BF16 void qzoo_bf16_pack(const float *x, size_t rows, size_t width, uint16_
             const __m512 even = _mm512_loadu_ps(x + 2 * t * width + panel * PANEL);
             const __m512 odd = hasOdd ? _mm512_loadu_ps(x + (2 * t + 1) * width + panel * PANEL) : _mm512_setzero_ps();
             const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(odd, even);
-            _mm512_storeu_si512(target + t * 2 * PANEL, _mm512_permutexvar_epi16(interleave, both));
+            _mm512_storeu_si512(target + t * 2 * PANEL, interleaved(both));
             if (panelSums) {
                 add_wide(even, &low, &high);
                 if (hasOdd) add_wide(odd, &low, &high);
@@ -81,12 +86,12 @@ QZOO_BF16 void qzoo_bf16_pack(const float *x, size_t rows, size_t width, uint16_
     }
 }
 
+typedef struct rounded_landing rounded_landing;
+
 /* Where a tile's sums land: added to what c holds (no bias), or c = bias (+ residual) + sums, the
  * bias at the tile's first column and the residual at its first entry (row stride ldc), then
  * through GELU when `gelu` is set: a linear layer's output written in one pass instead of filled
  * with the bias first, added to, and activated in a pass of its own. */
-typedef struct rounded_landing rounded_landing;
-
 typedef struct {
     const float *bias;
     const float *residual;
@@ -128,8 +133,6 @@ QZOO_BF16 __attribute__((always_inline)) static inline __m512 start_value(tile_s
 QZOO_BF16 __attribute__((always_inline)) static inline void land_rounded(tile_start start, __m512 acc[TILE_ROWS][TILE_PANELS],
                                                                         const int panels, size_t valid) {
     const rounded_landing *out = start.rounded;
-    const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
-                                                23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const size_t pairs = (out->rows + 1) / 2;
     for (int p = 0; p < panels; p++) {
         const size_t column = start.column + p * PANEL;
@@ -143,7 +146,7 @@ QZOO_BF16 __attribute__((always_inline)) static inline void land_rounded(tile_st
         for (size_t q = 0; q < TILE_ROWS / 2 && start.row / 2 + q < pairs; q++) {
             const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(v[2 * q + 1], v[2 * q]);
             uint16_t *target = out->packed + ((column / PANEL) * pairs + start.row / 2 + q) * 2 * PANEL;
-            _mm512_storeu_si512(target, _mm512_permutexvar_epi16(interleave, both));
+            _mm512_storeu_si512(target, interleaved(both));
         }
         __m512d low = _mm512_loadu_pd(out->sums + column), high = _mm512_loadu_pd(out->sums + column + 8);
         for (size_t r = 0; r < valid; r++) add_wide(v[r], &low, &high);
