@@ -78,14 +78,14 @@ QZOO_BF16 static void softmax_row(float *row, size_t length) {
     if (tail) top = _mm512_mask_max_ps(top, tail, top, _mm512_loadu_ps(row + full));
     const __m512 maximum = _mm512_set1_ps(_mm512_reduce_max_ps(top));
     __m512 total = _mm512_setzero_ps();
-    for (size_t j = 0; j < full + (tail ? LANES : 0); j += LANES) {
+    for (size_t j = 0; j < padded(length); j += LANES) {
         const __mmask16 real = j < full ? (__mmask16)0xFFFF : tail;
         const __m512 e = _mm512_maskz_mov_ps(real, exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), maximum)));
         total = _mm512_add_ps(total, e);
         _mm512_storeu_ps(row + j, e);
     }
     const __m512 inverse = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(total));
-    for (size_t j = 0; j < full + (tail ? LANES : 0); j += LANES) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inverse));
+    for (size_t j = 0; j < padded(length); j += LANES) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inverse));
 }
 
 /* out_r = Σ_j p_r[j] · v_j for r < rows (d a multiple of 16), keys in order; inlined with a

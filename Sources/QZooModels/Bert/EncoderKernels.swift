@@ -41,16 +41,12 @@ enum EncoderKernels {
         _ x: BFloat16Product.RoundedRows, dense: BertWeights<T>.Dense, residual: UnsafeBufferPointer<T>,
         into out: UnsafeMutableBufferPointer<T>, profile: inout ForwardProfile
     ) throws {
-        let start = MonotonicClock.seconds()
-        try dense.bias.withUnsafeBufferPointer { bias in
-            guard let weight = dense.bfloat16, let out = out as? UnsafeMutableBufferPointer<Float>, let bias = bias as? UnsafeBufferPointer<Float>,
-                  let residual = residual as? UnsafeBufferPointer<Float> else {
+        try withRoundedLayer(dense, rows: x.rows, profile: &profile) { weight, bias in
+            guard let out = out as? UnsafeMutableBufferPointer<Float>, let residual = residual as? UnsafeBufferPointer<Float> else {
                 throw QZooError(.invalidArgument, "rounded rows need a float32 layer rounded for bfloat16 products, not \(T.self)")
             }
             try BFloat16Product.linear(x, weight: weight, bias: bias, residual: residual, into: out)
         }
-        profile.linearSeconds += MonotonicClock.seconds() - start
-        profile.linearFlops += 2 * Double(x.rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
     }
 
     /// `x·Wᵀ + b` (through GELU when `gelu` is set) for rows already rounded to bfloat16, kept only
@@ -59,15 +55,26 @@ enum EncoderKernels {
         _ x: BFloat16Product.RoundedRows, dense: BertWeights<T>.Dense, gelu: Bool,
         packingWithColumnSumsInto sums: UnsafeMutableBufferPointer<Double>?, profile: inout ForwardProfile
     ) throws -> (kept: BFloat16Product.RoundedRows, packed: BFloat16Product.Packed?) {
+        try withRoundedLayer(dense, rows: x.rows, profile: &profile) { weight, bias in
+            try BFloat16Product.linearRounded(x, weight: weight, bias: bias, gelu: gelu, packingWithColumnSumsInto: sums)
+        }
+    }
+
+    /// `body` with the layer's bfloat16-rounded weight and float32 bias (throwing for a layer
+    /// without them), timed and counted in `profile` as a product of `rows` rows.
+    private static func withRoundedLayer<T: BLASScalar, R>(
+        _ dense: BertWeights<T>.Dense, rows: Int, profile: inout ForwardProfile,
+        _ body: (BFloat16Product.LinearWeight, UnsafeBufferPointer<Float>) throws -> R
+    ) throws -> R {
         let start = MonotonicClock.seconds()
         let result = try dense.bias.withUnsafeBufferPointer { bias in
             guard let weight = dense.bfloat16, let bias = bias as? UnsafeBufferPointer<Float> else {
                 throw QZooError(.invalidArgument, "rounded rows need a float32 layer rounded for bfloat16 products, not \(T.self)")
             }
-            return try BFloat16Product.linearRounded(x, weight: weight, bias: bias, gelu: gelu, packingWithColumnSumsInto: sums)
+            return try body(weight, bias)
         }
         profile.linearSeconds += MonotonicClock.seconds() - start
-        profile.linearFlops += 2 * Double(x.rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
+        profile.linearFlops += 2 * Double(rows) * Double(dense.inFeatures) * Double(dense.outFeatures)
         return result
     }
 

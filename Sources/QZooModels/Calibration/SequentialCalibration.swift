@@ -208,9 +208,8 @@ public struct SequentialCalibration: Sendable {
             let applied = try members.map { b in
                 var (state, floatState, profile) = (current[b], floatStream?.states[b], ForwardProfile())
                 if keepsRounded {
-                    try encoder.applyIntermediateKeepingRounded(layer: index, &state, batches[b], profile: &profile) { rows, columns, product in
-                        guard sums != nil else { throw QZooError(.invalidArgument, "FFN activations kept rounded must be measured") }
-                        try sums?.observeRounded(rows: rows, columns: columns, product)
+                    try encoder.applyIntermediateKeepingRounded(layer: index, &state, batches[b], profile: &profile) {
+                        try sums?.observeRounded(rows: $0, columns: $1, $2)
                     }
                     return (b, state, floatState)
                 }
