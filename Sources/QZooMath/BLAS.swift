@@ -72,6 +72,21 @@ public enum BLAS {
         qzoo_openblas_stop_helpers()
     }
 
+    /// `singleThreaded` for a command that owns the process, its helper threads stopped on both
+    /// sides: setting the count restarts a pool that `stopIdleHelpers` stopped, and the fresh
+    /// helpers would spin through their first tenth of a second, inside the scope with nothing
+    /// to do and after it beside whatever comes next. Only where no other thread can be in an
+    /// OpenBLAS call (a command's own run, not library code that tests call side by side):
+    /// stopping the pool under a threaded call breaks it, and a helper stopped just as it goes
+    /// to sleep never wakes.
+    public static func singleThreadedWithHelpersStopped<R>(_ body: () throws -> R) rethrows -> R {
+        defer { stopIdleHelpers() }
+        return try singleThreaded {
+            stopIdleHelpers()
+            return try body()
+        }
+    }
+
     /// Runs `body` with OpenBLAS on one thread, for work already spread one task per core, where
     /// OpenBLAS's own threads would only contend with the other tasks. The setting is
     /// process-wide: overlapping calls share it, and the last one to finish restores the count.

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 
 /// `body(0) … body(count − 1)` on all cores, results in index order.
 ///
@@ -60,14 +61,25 @@ public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>
 /// started largest `cost` first so the cores finish together, each task with single-threaded
 /// BLAS when there are several (one task per core beats OpenBLAS pools contending for the same
 /// cores). A single task keeps every BLAS thread. Results in index order.
+///
+/// Tasks that run side by side get one core each: libdispatch runs a `concurrentPerform`
+/// inside another on the calling thread alone. So the tasks that cannot fill the cores (the
+/// smallest `count % cores` when there are more tasks than cores: QuIP#'s q, k and v on two
+/// cores leave one) run after the others,
+/// one at a time with every core for their own parallel steps, instead of beside an idle core.
 public func parallelMapLargestFirst<T>(count: Int, cost: (Int) -> Double, _ body: @Sendable (Int) throws -> T) throws -> [T] {
     guard count > 1 else { return try parallelMap(count: count, body) }
     let order = largestFirst(count: count, cost: cost)
-    let results = try BLAS.singleThreaded { try parallelMap(count: count) { try body(order[$0]) } }
+    let sideBySide = count <= parallelCores ? count : count - count % parallelCores
+    let results = try BLAS.singleThreaded { try parallelMap(count: sideBySide) { try body(order[$0]) } }
+        + order[sideBySide...].map { try body($0) }
     var inOrder = results
     for (position, index) in order.enumerated() { inOrder[index] = results[position] }
     return inOrder
 }
+
+/// The cores `parallelMapLargestFirst` spreads tasks over.
+let parallelCores = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
 /// `0 ..< count` by decreasing `cost`, ties in index order.
 func largestFirst(count: Int, cost: (Int) -> Double) -> [Int] {

@@ -1,5 +1,6 @@
 import QZooCore
 import QZooFormats
+import QZooMath
 import QZooModels
 import QZooPipeline
 import QZooQuant
@@ -56,9 +57,12 @@ struct GPTQCalibration {
             let statistics = try runnable.calibrate(model.checkpoint, on: run)
             return try quantizeCalibrated(model.checkpoint, with: quantizer, statistics: statistics, selection: selection)
         }
-        return try quantizeSequentially(model.checkpoint, with: quantizer, model: runnable, run: run, selection: selection,
-                                        corrections: corrections,
-                                        progress: Terminal.note)
+        // Sequential calibration runs OpenBLAS on one thread throughout; entering that scope
+        // here, where nothing else runs, lets the pool's helpers stay stopped.
+        return try BLAS.singleThreadedWithHelpersStopped {
+            try quantizeSequentially(model.checkpoint, with: quantizer, model: runnable, run: run, selection: selection,
+                                     corrections: corrections, progress: Terminal.note)
+        }
     }
 
     static func doubles(_ tensor: Tensor) -> [Double] {

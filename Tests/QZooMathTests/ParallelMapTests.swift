@@ -1,19 +1,41 @@
+import Dispatch
 import Synchronization
 import Testing
 @testable import QZooMath
 
 struct ParallelMapTests {
-    /// Tasks start by decreasing cost, results come back in index order, and each task sees
-    /// single-threaded BLAS. (The thread count is process-wide and other tests may be inside
-    /// such a scope too, so the restore is not checked here.)
+    /// Tasks start by decreasing cost, results come back in index order, and each task that
+    /// runs beside others sees single-threaded BLAS. (The thread count is process-wide and other
+    /// tests may be inside such a scope too, so neither the restore nor the count a task alone
+    /// sees is checked here.)
     @Test func largestFirstKeepsIndexOrderAndRunsBLASSingleThreaded() throws {
         let costs: [Double] = [3, 9, 1, 9, 5, 0, 7]
-        #expect(largestFirst(count: costs.count, cost: { costs[$0] }) == [1, 3, 6, 4, 0, 2, 5])
+        let order = largestFirst(count: costs.count, cost: { costs[$0] })
+        #expect(order == [1, 3, 6, 4, 0, 2, 5])
         let results = try parallelMapLargestFirst(count: costs.count, cost: { costs[$0] }) { index in
             (index * index, BLAS.threadCount)
         }
         #expect(results.map(\.0) == costs.indices.map { $0 * $0 })
-        #expect(results.allSatisfy { $0.1 == 1 })
+        let sideBySide = order.prefix(costs.count <= parallelCores ? costs.count : costs.count - costs.count % parallelCores)
+        #expect(sideBySide.allSatisfy { results[$0].1 == 1 })
+    }
+
+    /// With one task more than there are cores, the cheapest runs after the others, alone: a
+    /// `parallelMap` inside it really runs its iterations side by side (each waits until the
+    /// other has started; nested in the side-by-side map they would run one after the other
+    /// on one thread, and the first would wait in vain). The others' results are unaffected.
+    @Test(.enabled(if: parallelCores >= 2))
+    func theTaskThatCannotFillTheCoresRunsAloneWithEveryCore() throws {
+        let count = parallelCores + 1
+        let results = try parallelMapLargestFirst(count: count, cost: { Double(count - $0) }) { index -> Bool? in
+            guard index == count - 1 else { return nil }
+            let started = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+            return try parallelMap(count: 2) { side in
+                started[side].signal()
+                return started[1 - side].wait(timeout: .now() + 30) == .success
+            }.allSatisfy { $0 }
+        }
+        #expect(results == Array(repeating: nil, count: count - 1) + [true])
     }
 
     /// Both results come back, each from its own closure; when both throw, the first's error is
