@@ -40,6 +40,27 @@ struct HadamardTransformTests {
         #expect(worst < 1e-6, "size \(size) (K = \(k)): largest deviation \(worst)")
     }
 
+    /// Transforming the columns of a matrix in place is, bit for bit, transforming the rows of
+    /// its transpose: for sizes with and without a factor K (12 and 20 among them) and below 8,
+    /// column counts that fill whole strips, leave a narrow last strip (1, 7, 65, 300) or split
+    /// into two parts, both directions, on values with every kind of rounding.
+    @Test(arguments: [1, 2, 4, 8, 12, 20, 64, 384, 1536], [1, 7, 64, 65, 300])
+    func columnsAreTheTransposedRowsBitForBit(size: Int, columns: Int) throws {
+        let transform = try HadamardTransform(size: size)
+        let matrix = (0 ..< size * columns).map { index -> Float in
+            let spread: Int = (index &* 7919 &+ 13) % 4001
+            return Float(spread - 2000) / 1237
+        }
+        for transposed in [false, true] {
+            var byColumns = matrix
+            byColumns.withUnsafeMutableBufferPointer { transform.applyToColumns($0, columns: columns, transposed: transposed) }
+            var rows = (0 ..< columns * size).map { matrix[($0 % size) * columns + $0 / size] }
+            rows.withUnsafeMutableBufferPointer { transform.apply($0, count: columns, transposed: transposed) }
+            let expected = (0 ..< size * columns).map { rows[($0 % columns) * size + $0 / columns] }
+            #expect(byColumns.map(\.bitPattern) == expected.map(\.bitPattern), "size \(size), \(columns) columns, transposed \(transposed)")
+        }
+    }
+
     @Test(arguments: sizes)
     func isOrthogonalAndTransposeInverts(size: Int) throws {
         let transform = try HadamardTransform(size: size)

@@ -68,18 +68,6 @@ import QZooTestSupport
         #expect(zip(rotated, hessian).contains { abs($0 - $1) > 1e-3 * abs($1) }, "the rotation changed nothing")
     }
 
-    /// The in-place transpose the Hessian rotation takes, on sizes that are and are not whole
-    /// 8 × 8 tiles, split over two parts or not: the same matrix as the copying transpose.
-    @Test(arguments: [1, 7, 8, 20, 257, 300])
-    func transposeInPlaceIsTheTranspose(n: Int) {
-        let matrix = (0 ..< n * n).map { Float($0 % 9973) - 0.5 * Float($0 / 9973) }
-        var expected = [Float](repeating: 0, count: n * n)
-        RandomizedHadamard.transpose(matrix, rows: n, columns: n, into: &expected)
-        var inPlace = matrix
-        RandomizedHadamard.transposeInPlace(&inPlace, n: n)
-        #expect(inPlace == expected)
-    }
-
     @Test func signsFollowTheSeedAndSurviveStorage() throws {
         let a = try RandomizedHadamard(rows: 12, columns: 16, seed: 1)
         #expect(a == (try RandomizedHadamard(rows: 12, columns: 16, seed: 1)))

@@ -27,43 +27,49 @@ enum ProxyTrace {
         return zip(product, delta).reduce(0.0) { $0 + $1.0 * $1.1 }
     }
 
-    /// `tr(X H Xᵀ)` for row-major `rows × columns` X and `columns²` H, as float32 gemms summed
-    /// in float64: a layer's output energy, or a rounding's loss when X is `ΔW`.
+    /// `tr(X H Xᵀ)` for row-major `rows × columns` X and a symmetric `columns²` H (its upper
+    /// triangle is read): a layer's output energy, or a rounding's loss when X is `ΔW`.
     ///
-    /// The product's rows go in two halves side by side (`parallelMapLargestFirst`: each a gemm
-    /// on one thread): for the weight a site rounds alone, this otherwise runs on one core while
-    /// the other waits. The sum is then taken over all rows in order, as with one product (the
-    /// same trace to the four digits `qzoo quantize` prints, on MiniLM's 36 linears).
+    /// Taken as `Σ G_ij H_ij` over the Gram matrix `G = XᵀX`, of which only the upper triangle
+    /// is formed: half the multiply–adds of the product `X·H` (which costs `rows · columns²`),
+    /// for every shape. `G` is made in column panels of `panelWidth` (float32 gemms, summed in
+    /// float64), so a wide weight never holds all of it: MiniLM's FFN down would need a 9 MB
+    /// matrix, fresh pages the kernel has to clear. The panels go side by side (single-threaded
+    /// BLAS each) and their sums are added in panel order, so the trace does not depend on the
+    /// scheduling.
     static func quadratic(_ x: [Float], _ h: [Float], rows: Int, columns: Int) throws -> Double {
         guard rows >= 0, columns > 0, x.count == rows * columns, h.count == columns * columns else {
             throw QZooError(.invalidArgument, "a proxy trace needs a [\(rows), \(columns)] matrix and a \(columns)² Hessian, got \(x.count) and \(h.count) values")
         }
-        let ranges = rowPartRanges(count: rows, parts: rows >= rowsWorthSplitting ? 2 : 1)
-        let halves = try parallelMapLargestFirst(count: ranges.count, cost: { _ in 1 }) { part in
-            let range = ranges[part]
-            var product = [Float](repeating: 0, count: range.count * columns)
-            try x.withUnsafeBufferPointer { all in
-                let a = UnsafeBufferPointer(rebasing: all[range.lowerBound * columns ..< range.upperBound * columns])
-                try h.withUnsafeBufferPointer { b in
-                    try product.withUnsafeMutableBufferPointer { c in
-                        try BLAS.gemm(m: range.count, n: columns, k: columns, a: a, lda: columns, b: b, ldb: columns, c: c, ldc: columns)
-                    }
-                }
-            }
-            return product
+        guard rows > 0 else { return 0 }
+        let panels = stride(from: 0, to: columns, by: panelWidth).map { $0 ..< Swift.min($0 + panelWidth, columns) }
+        let sums = try BLAS.singleThreaded {
+            try parallelMap(count: panels.count) { try panelSum(x, h, rows: rows, columns: columns, panel: panels[$0]) }
         }
-        return x.withUnsafeBufferPointer { x in
-            var (sum, offset) = (0.0, 0)
-            for half in halves {
-                half.withUnsafeBufferPointer { product in
-                    for i in product.indices { sum += Double(product[i]) * Double(x[offset + i]) }
-                }
-                offset += half.count
-            }
-            return sum
-        }
+        return sums.reduce(0, +)
     }
 
-    /// Below this many rows one gemm does them all.
-    static let rowsWorthSplitting = 64
+    /// `Σ G_ij H_ij · (2 off the diagonal)` over `i ≤ j`, `j` in `panel`: the panel's columns of
+    /// `G = XᵀX` down to the diagonal, as one gemm.
+    private static func panelSum(_ x: [Float], _ h: [Float], rows: Int, columns: Int, panel: Range<Int>) throws -> Double {
+        let (height, width) = (panel.upperBound, panel.count)
+        var gram = [Float](repeating: 0, count: height * width)
+        try x.withUnsafeBufferPointer { a in
+            try gram.withUnsafeMutableBufferPointer { c in
+                try BLAS.gemm(transA: true, m: height, n: width, k: rows, a: a, lda: columns,
+                              b: UnsafeBufferPointer(rebasing: a[panel.lowerBound...]), ldb: columns, c: c, ldc: width)
+            }
+        }
+        var sum = 0.0
+        for i in 0 ..< height {
+            for j in Swift.max(i, panel.lowerBound) ..< panel.upperBound {
+                let term = Double(gram[i * width + j - panel.lowerBound]) * Double(h[i * columns + j])
+                sum += i == j ? term : 2 * term
+            }
+        }
+        return sum
+    }
+
+    /// Columns of the Gram matrix per gemm.
+    static let panelWidth = 256
 }

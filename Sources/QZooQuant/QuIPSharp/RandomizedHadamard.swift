@@ -61,14 +61,14 @@ public struct RandomizedHadamard: Sendable, Equatable {
         var w = weight
         scale(&w, rows: rows, columns: columns, rowFactors: rowSigns, columnFactors: columnSigns)
         applyToRows(&w, columnTransform, count: rows, transposed: true)
-        applyToColumns(&w, rowTransform, rows: rows, columns: columns, transposed: true)
+        applyToColumns(&w, rowTransform, columns: columns, transposed: true)
         return w
     }
 
     /// `W = S_V 𝓗_m Wr 𝓗_nᵀ S_U`: the inverse of `rotate(weight:)`.
     public func restore(weight rotated: [Float]) -> [Float] {
         var w = rotated
-        applyToColumns(&w, rowTransform, rows: rows, columns: columns, transposed: false)
+        applyToColumns(&w, rowTransform, columns: columns, transposed: false)
         applyToRows(&w, columnTransform, count: rows, transposed: false)
         scale(&w, rows: rows, columns: columns, rowFactors: rowSigns, columnFactors: columnSigns)
         return w
@@ -77,17 +77,16 @@ public struct RandomizedHadamard: Sendable, Equatable {
     /// `Hr = 𝓗_nᵀ S_U H S_U 𝓗_n` for a row-major `n × n` Hessian (computed in float32, as the
     /// reference does, and made exactly symmetric).
     ///
-    /// The left product is taken on the transpose, `(S H S 𝓗)ᵀ` with its rows rotated, which is
-    /// the rotated Hessian transposed; symmetrizing reads it both ways, so it is never turned
-    /// back. The transpose is taken in place: one float32 matrix besides the result, as every
-    /// new megabyte is pages the kernel has to clear (MiniLM's FFN-down Hessian is 9.4 MB in
-    /// float32), and both sides' rows are rotated on every core.
+    /// The rows are rotated, then the columns (`HadamardTransform.applyToColumns`, vectors along
+    /// the rows). That gives the transpose of rotating the rows of the transpose, which 0.10.0
+    /// took in place; symmetrizing reads the matrix both ways, so the result is the same bits.
+    /// One float32 matrix besides the result, as every new megabyte is pages the kernel has to
+    /// clear (MiniLM's FFN-down Hessian is 9.4 MB in float32).
     public func rotate(hessian: [Double]) -> [Double] {
         let n = columns
         var h = signed(hessian)
         applyToRows(&h, columnTransform, count: n, transposed: true)
-        Self.transposeInPlace(&h, n: n)
-        applyToRows(&h, columnTransform, count: n, transposed: true)
+        applyToColumns(&h, columnTransform, columns: n, transposed: true)
         return Self.symmetrized(h, n: n)
     }
 
@@ -153,68 +152,9 @@ public struct RandomizedHadamard: Sendable, Equatable {
         }
     }
 
-    /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed, as a
-    /// row of the transpose (so in two halves side by side, like `applyToRows`).
-    private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, rows: Int, columns: Int,
-                                transposed: Bool) {
-        var t = [Float](repeating: 0, count: values.count)
-        Self.transpose(values, rows: rows, columns: columns, into: &t)
-        applyToRows(&t, transform, count: columns, transposed: transposed)
-        Self.transpose(t, rows: columns, columns: rows, into: &values)
-    }
-
-    /// `matrix = matrixᵀ` for a row-major `n × n` matrix, in place: each 8 × 8 tile above the
-    /// diagonal trades places with its mirror image below it, both transposed (a diagonal tile
-    /// is transposed within itself). Tile row `I` holds `tiles − I` such tiles, so the rows are
-    /// split where half the swaps are done, and the two parts go side by side.
-    static func transposeInPlace(_ matrix: inout [Float], n: Int) {
-        let tile = 8, tiles = (n + tile - 1) / tile
-        var split = 0, done = 0
-        while split < tiles, 2 * done < tiles * (tiles + 1) / 2 {
-            done += tiles - split
-            split += 1
-        }
-        let parts = n >= elementwiseRowsWorthSplitting ? [0 ..< split, split ..< tiles] : [0 ..< tiles]
-        matrix.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress, buffer.count >= n * n else { return }
-            nonisolated(unsafe) let m = base
-            DispatchQueue.concurrentPerform(iterations: parts.count) { part in
-                for tileRow in parts[part] {
-                    for tileColumn in tileRow ..< tiles {
-                        for r in tileRow * tile ..< min(tileRow * tile + tile, n) {
-                            for c in max(tileColumn * tile, r + 1) ..< min(tileColumn * tile + tile, n) {
-                                (m[r &* n &+ c], m[c &* n &+ r]) = (m[c &* n &+ r], m[r &* n &+ c])
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// `out = matrixᵀ` for a row-major `rows × columns` matrix, in 8 × 8 tiles: the output is
-    /// written in order, the input read down 8 columns at a time (one cache line per row).
-    /// Larger tiles are slower for n = 1536: their strided side maps onto a few cache sets.
-    /// Bands of 8 output rows go in parts side by side.
-    static func transpose(_ matrix: [Float], rows: Int, columns: Int, into out: inout [Float]) {
-        let tile = 8
-        matrix.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { target in
-                guard let base = source.baseAddress, let destination = target.baseAddress,
-                      source.count >= rows * columns, target.count >= rows * columns else { return }
-                nonisolated(unsafe) let (from, to) = (base, destination)
-                let bands = (columns + tile - 1) / tile
-                forEachRowPart(count: bands, parts: rows * columns >= elementwiseRowsWorthSplitting * elementwiseRowsWorthSplitting ? 2 : 1) { part in
-                    for c0 in stride(from: part.lowerBound * tile, to: min(part.upperBound * tile, columns), by: tile) {
-                        for r0 in stride(from: 0, to: rows, by: tile) {
-                            for c in c0 ..< min(c0 + tile, columns) {
-                                let row = to + c &* rows, column = from + c
-                                for r in r0 ..< min(r0 + tile, rows) { row[r] = column[r &* columns] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+    /// The matrix is multiplied on the left by `𝓗` (or `𝓗ᵀ`): each column is transformed, on
+    /// vectors along the rows (`HadamardTransform.applyToColumns`).
+    private func applyToColumns(_ values: inout [Float], _ transform: HadamardTransform, columns: Int, transposed: Bool) {
+        values.withUnsafeMutableBufferPointer { transform.applyToColumns($0, columns: columns, transposed: transposed) }
     }
 }
