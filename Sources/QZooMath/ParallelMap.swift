@@ -65,8 +65,8 @@ public func forEachRowPart(count: Int, parts: Int, _ body: @Sendable (Range<Int>
 /// Tasks that run side by side get one core each: libdispatch runs a `concurrentPerform`
 /// inside another on the calling thread alone. So the tasks that cannot fill the cores (the
 /// smallest `count % cores` when there are more tasks than cores: QuIP#'s q, k and v on two
-/// cores leave one) run after the others,
-/// one at a time with every core for their own parallel steps, instead of beside an idle core.
+/// cores leave one) run after the others, one at a time with every core for their own
+/// parallel steps, instead of beside an idle core.
 public func parallelMapLargestFirst<T>(count: Int, cost: (Int) -> Double, _ body: @Sendable (Int) throws -> T) throws -> [T] {
     guard count > 1 else { return try parallelMap(count: count, body) }
     let order = largestFirst(count: count, cost: cost)

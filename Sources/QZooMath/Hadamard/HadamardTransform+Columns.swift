@@ -17,14 +17,12 @@ extension HadamardTransform {
         let strips = (columns + Self.stripWidth - 1) / Self.stripWidth
         forEachRowPart(count: strips, parts: columns >= elementwiseRowsWorthSplitting ? 2 : 1) { part in
             var scratch = [Float](repeating: 0, count: factor > 1 ? size * Self.stripWidth : 0)
-            var tail = [Float]()
             for strip in part {
                 let first = strip * Self.stripWidth, width = Swift.min(Self.stripWidth, columns - first)
                 if width % 8 == 0 {
                     transformStrip(matrix + first, stride: columns, width: width, scratch: &scratch, transposed: transposed)
                 } else {
-                    transformNarrowStrip(matrix + first, stride: columns, width: width, padded: &tail, scratch: &scratch,
-                                         transposed: transposed)
+                    transformNarrowStrip(matrix + first, stride: columns, width: width, scratch: &scratch, transposed: transposed)
                 }
             }
         }
@@ -32,10 +30,10 @@ extension HadamardTransform {
 
     /// A strip whose width is not a multiple of 8 (the last one), through a copy padded with
     /// zero columns: the padding is transformed too and dropped.
-    private func transformNarrowStrip(_ strip: UnsafeMutablePointer<Float>, stride: Int, width: Int, padded: inout [Float],
-                                      scratch: inout [Float], transposed: Bool) {
+    private func transformNarrowStrip(_ strip: UnsafeMutablePointer<Float>, stride: Int, width: Int, scratch: inout [Float],
+                                      transposed: Bool) {
         let paddedWidth = (width + 7) / 8 * 8
-        padded = [Float](repeating: 0, count: size * paddedWidth)
+        var padded = [Float](repeating: 0, count: size * paddedWidth)
         padded.withUnsafeMutableBufferPointer { copy in
             guard let copy = copy.baseAddress else { return }
             for r in 0..<size { (copy + r * paddedWidth).update(from: strip + r * stride, count: width) }

@@ -1,4 +1,3 @@
-import Dispatch
 import QZooCore
 import QZooMath
 
@@ -77,9 +76,9 @@ public struct RandomizedHadamard: Sendable, Equatable {
     /// `Hr = 𝓗_nᵀ S_U H S_U 𝓗_n` for a row-major `n × n` Hessian (computed in float32, as the
     /// reference does, and made exactly symmetric).
     ///
-    /// The rows are rotated, then the columns (`HadamardTransform.applyToColumns`, vectors along
-    /// the rows). That gives the transpose of rotating the rows of the transpose, which 0.10.0
-    /// took in place; symmetrizing reads the matrix both ways, so the result is the same bits.
+    /// The rows are rotated, then the columns (`HadamardTransform.applyToColumns`, on vectors
+    /// along the rows, with no transpose). That is the transpose of rotating the rows once more
+    /// after transposing; symmetrizing reads the matrix both ways, so either gives the same bits.
     /// One float32 matrix besides the result, as every new megabyte is pages the kernel has to
     /// clear (MiniLM's FFN-down Hessian is 9.4 MB in float32).
     public func rotate(hessian: [Double]) -> [Double] {
