@@ -52,19 +52,22 @@ QZOO_BF16 static void transpose_keys(const float *k, size_t ld, size_t length, s
         }
 }
 
-/* Row r of `scores` (r < rows) = scale · (q_r · k_j) for every key j, in 16-key blocks: the
- * dot product summed over the head's columns in order, one fused multiply-add each. Inlined
- * with a constant `rows`, so the sums stay in registers. */
-QZOO_BF16 __attribute__((always_inline)) static inline void raw_scores(const float *q, size_t ld, const int rows, const float *kt,
-                                                                      size_t stride, size_t d, float scale, float *scores) {
-    for (size_t j = 0; j < stride; j += LANES) {
+/* out[r, c] = scale · Σ_k a[r·lda + k] · b[k·ldb + c] for r < rows and c < width (a multiple
+ * of 16), in 16-column blocks, k in order, one fused multiply-add each: the scores (a = the
+ * queries, b = the transposed keys) and the weighted values (a = the probabilities, b = the
+ * values, scale 1, which is exact). Inlined with a constant `rows`, so the sums stay in
+ * registers. */
+QZOO_BF16 __attribute__((always_inline)) static inline void row_products(const float *a, size_t lda, const int rows, const float *b,
+                                                                        size_t ldb, size_t depth, size_t width, float scale,
+                                                                        float *out, size_t ldo) {
+    for (size_t c0 = 0; c0 < width; c0 += LANES) {
         __m512 acc[QUERY_ROWS];
         for (int r = 0; r < rows; r++) acc[r] = _mm512_setzero_ps();
-        for (size_t c = 0; c < d; c++) {
-            const __m512 keys = _mm512_loadu_ps(kt + c * stride + j);
-            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(q[r * ld + c]), keys, acc[r]);
+        for (size_t k = 0; k < depth; k++) {
+            const __m512 column = _mm512_loadu_ps(b + k * ldb + c0);
+            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + k]), column, acc[r]);
         }
-        for (int r = 0; r < rows; r++) _mm512_storeu_ps(scores + r * stride + j, _mm512_mul_ps(acc[r], _mm512_set1_ps(scale)));
+        for (int r = 0; r < rows; r++) _mm512_storeu_ps(out + r * ldo + c0, _mm512_mul_ps(acc[r], _mm512_set1_ps(scale)));
     }
 }
 
@@ -88,28 +91,13 @@ QZOO_BF16 static void softmax_row(float *row, size_t length) {
     for (size_t j = 0; j < padded(length); j += LANES) _mm512_storeu_ps(row + j, _mm512_mul_ps(_mm512_loadu_ps(row + j), inverse));
 }
 
-/* out_r = Σ_j p_r[j] · v_j for r < rows (d a multiple of 16), keys in order; inlined with a
- * constant `rows` like `raw_scores`. */
-QZOO_BF16 __attribute__((always_inline)) static inline void weighted_values(const float *p, size_t stride, const int rows, const float *v,
-                                                                           size_t ld, size_t length, size_t d, float *out, size_t ldo) {
-    for (size_t c = 0; c < d; c += LANES) {
-        __m512 acc[QUERY_ROWS];
-        for (int r = 0; r < rows; r++) acc[r] = _mm512_setzero_ps();
-        for (size_t j = 0; j < length; j++) {
-            const __m512 values = _mm512_loadu_ps(v + j * ld + c);
-            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r * stride + j]), values, acc[r]);
-        }
-        for (int r = 0; r < rows; r++) _mm512_storeu_ps(out + r * ldo + c, acc[r]);
-    }
-}
-
 /* Attention of `rows` query rows (a constant: QUERY_ROWS, or 1 for the last few) of one head. */
 QZOO_BF16 __attribute__((always_inline)) static inline void query_rows(const float *q, const float *kt, const float *v, size_t ld,
                                                                       size_t length, size_t stride, size_t d, float scale, float *scores,
                                                                       float *out, size_t ldo, const int rows) {
-    raw_scores(q, ld, rows, kt, stride, d, scale, scores);
+    row_products(q, ld, rows, kt, stride, d, stride, scale, scores, stride);
     for (int r = 0; r < rows; r++) softmax_row(scores + r * stride, length);
-    weighted_values(scores, stride, rows, v, ld, length, d, out, ldo);
+    row_products(scores, stride, rows, v, ld, length, d, 1.0f, out, ldo);
 }
 
 QZOO_BF16 void qzoo_attention(const float *qkv, size_t length, size_t hidden, size_t heads, float scale, float *context,
