@@ -52,23 +52,37 @@ QZOO_BF16 static void transpose_keys(const float *k, size_t ld, size_t length, s
         }
 }
 
+/* `row_products` on the `blocks` (1 or 2) 16-column blocks from column c0. Each block has its
+ * own sums, so taking two at once changes no result; it gives the core eight independent chains
+ * of fused multiply-adds instead of four, which is what hides their latency. */
+QZOO_BF16 __attribute__((always_inline)) static inline void column_blocks(const float *a, size_t lda, const int rows, const float *b,
+                                                                         size_t ldb, size_t depth, size_t c0, const int blocks,
+                                                                         float scale, float *out, size_t ldo) {
+    __m512 acc[QUERY_ROWS][2];
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < blocks; j++) acc[r][j] = _mm512_setzero_ps();
+    for (size_t k = 0; k < depth; k++) {
+        __m512 column[2];
+        for (int j = 0; j < blocks; j++) column[j] = _mm512_loadu_ps(b + k * ldb + c0 + j * LANES);
+        for (int r = 0; r < rows; r++) {
+            const __m512 x = _mm512_set1_ps(a[r * lda + k]);
+            for (int j = 0; j < blocks; j++) acc[r][j] = _mm512_fmadd_ps(x, column[j], acc[r][j]);
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < blocks; j++) _mm512_storeu_ps(out + r * ldo + c0 + j * LANES, _mm512_mul_ps(acc[r][j], _mm512_set1_ps(scale)));
+}
+
 /* out[r, c] = scale · Σ_k a[r·lda + k] · b[k·ldb + c] for r < rows and c < width (a multiple
- * of 16), in 16-column blocks, k in order, one fused multiply-add each: the scores (a = the
- * queries, b = the transposed keys) and the weighted values (a = the probabilities, b = the
- * values, scale 1, which is exact). Inlined with a constant `rows`, so the sums stay in
- * registers. */
+ * of 16), k in order, one fused multiply-add each: the scores (a = the queries, b = the
+ * transposed keys) and the weighted values (a = the probabilities, b = the values, scale 1,
+ * which is exact). Inlined with a constant `rows`, so the sums stay in registers. */
 QZOO_BF16 __attribute__((always_inline)) static inline void row_products(const float *a, size_t lda, const int rows, const float *b,
                                                                         size_t ldb, size_t depth, size_t width, float scale,
                                                                         float *out, size_t ldo) {
-    for (size_t c0 = 0; c0 < width; c0 += LANES) {
-        __m512 acc[QUERY_ROWS];
-        for (int r = 0; r < rows; r++) acc[r] = _mm512_setzero_ps();
-        for (size_t k = 0; k < depth; k++) {
-            const __m512 column = _mm512_loadu_ps(b + k * ldb + c0);
-            for (int r = 0; r < rows; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + k]), column, acc[r]);
-        }
-        for (int r = 0; r < rows; r++) _mm512_storeu_ps(out + r * ldo + c0, _mm512_mul_ps(acc[r], _mm512_set1_ps(scale)));
-    }
+    size_t c0 = 0;
+    for (; c0 + 2 * LANES <= width; c0 += 2 * LANES) column_blocks(a, lda, rows, b, ldb, depth, c0, 2, scale, out, ldo);
+    if (c0 < width) column_blocks(a, lda, rows, b, ldb, depth, c0, 1, scale, out, ldo);
 }
 
 /* One row of scores (`length` real, zero padding after) to probabilities: max subtracted, exp,
