@@ -5,8 +5,9 @@
 
 #include "vector_math16.h"
 
-/* Query rows per pass: each key vector loaded serves four rows' scores. */
-enum { LANES = 16, QUERY_ROWS = 4 };
+/* Query rows per pass: each key vector loaded serves four rows' scores. Column blocks per
+ * pass: two blocks of four rows' sums are eight independent multiply-add chains. */
+enum { LANES = 16, QUERY_ROWS = 4, COLUMN_BLOCKS = 2 };
 
 static size_t padded(size_t length) { return (length + LANES - 1) / LANES * LANES; }
 
@@ -52,17 +53,17 @@ QZOO_BF16 static void transpose_keys(const float *k, size_t ld, size_t length, s
         }
 }
 
-/* `row_products` on the `blocks` (1 or 2) 16-column blocks from column c0. Each block has its
- * own sums, so taking two at once changes no result; it gives the core eight independent chains
- * of fused multiply-adds instead of four, which is what hides their latency. */
+/* `row_products` on the `blocks` (1 … COLUMN_BLOCKS) 16-column blocks from column c0. Each
+ * block has its own sums, so taking several at once changes no result; it gives the core more
+ * independent chains of fused multiply-adds than four rows alone, which hides their latency. */
 QZOO_BF16 __attribute__((always_inline)) static inline void column_blocks(const float *a, size_t lda, const int rows, const float *b,
                                                                          size_t ldb, size_t depth, size_t c0, const int blocks,
                                                                          float scale, float *out, size_t ldo) {
-    __m512 acc[QUERY_ROWS][2];
+    __m512 acc[QUERY_ROWS][COLUMN_BLOCKS];
     for (int r = 0; r < rows; r++)
         for (int j = 0; j < blocks; j++) acc[r][j] = _mm512_setzero_ps();
     for (size_t k = 0; k < depth; k++) {
-        __m512 column[2];
+        __m512 column[COLUMN_BLOCKS];
         for (int j = 0; j < blocks; j++) column[j] = _mm512_loadu_ps(b + k * ldb + c0 + j * LANES);
         for (int r = 0; r < rows; r++) {
             const __m512 x = _mm512_set1_ps(a[r * lda + k]);
@@ -81,8 +82,9 @@ QZOO_BF16 __attribute__((always_inline)) static inline void row_products(const f
                                                                         size_t ldb, size_t depth, size_t width, float scale,
                                                                         float *out, size_t ldo) {
     size_t c0 = 0;
-    for (; c0 + 2 * LANES <= width; c0 += 2 * LANES) column_blocks(a, lda, rows, b, ldb, depth, c0, 2, scale, out, ldo);
-    if (c0 < width) column_blocks(a, lda, rows, b, ldb, depth, c0, 1, scale, out, ldo);
+    for (; c0 + COLUMN_BLOCKS * LANES <= width; c0 += COLUMN_BLOCKS * LANES)
+        column_blocks(a, lda, rows, b, ldb, depth, c0, COLUMN_BLOCKS, scale, out, ldo);
+    for (; c0 < width; c0 += LANES) column_blocks(a, lda, rows, b, ldb, depth, c0, 1, scale, out, ldo);
 }
 
 /* One row of scores (`length` real, zero padding after) to probabilities: max subtracted, exp,
