@@ -1,7 +1,6 @@
 #include "attention.h"
 
 #include <immintrin.h>
-#include <string.h>
 
 #include "vector_math16.h"
 
