@@ -61,11 +61,12 @@ import QZooTestSupport
         _ = directory
     }
 
-    /// Sections larger than a write piece go out in several pieces, from either core: every byte
-    /// must land once, at its place, with the digest of the whole section.
-    @Test func sectionsLargerThanAPieceRoundTrip() throws {
-        let large = (0..<(2 * QPackWriter.pieceSize + 12_345)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
-        var checkpoint = Checkpoint(metadata: ["kind": "pieces"])
+    /// Sections larger than a chunk span several, written from either core in any order: every
+    /// byte must land once, at its place, with the digest of the whole section, and the file
+    /// must end where its last section does (the last chunk is padded for the disk, then cut).
+    @Test func sectionsLargerThanAChunkRoundTrip() throws {
+        let large = (0..<(2 * ChunkedOutput.chunkSize + 12_345)).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+        var checkpoint = Checkpoint(metadata: ["kind": "chunks"])
         checkpoint.tensors["large"] = try Tensor(dtype: .u8, shape: [large.count], bytes: large)
         checkpoint.tensors["empty"] = try Tensor(dtype: .f32, shape: [0], bytes: [])
         checkpoint.tensors["small"] = try Tensor(shape: [3], floats: [1, -2, 3.5])
@@ -77,17 +78,43 @@ import QZooTestSupport
         _ = directory
     }
 
-    @Test func piecesCoverEverySectionOnceInFileOrder() throws {
+    /// An index larger than a chunk: the chunks that hold it are written last, once the digests
+    /// are known, each with the index's bytes and any section bytes that share it.
+    @Test func indexLargerThanAChunkRoundTrips() throws {
+        let long = String(repeating: "qzoo ", count: ChunkedOutput.chunkSize / 4)
+        var checkpoint = Checkpoint(metadata: ["long": long])
+        checkpoint.tensors["a"] = try Tensor(shape: [5], floats: [1, 2, 3, 4, 5])
+        checkpoint.tensors["b"] = try Tensor(dtype: .u8, shape: [ChunkedOutput.chunkSize], bytes: [UInt8](repeating: 7, count: ChunkedOutput.chunkSize))
+        let plan = try QPackPlan(checkpoint, digests: nil)
+        #expect(plan.index.dataStart > ChunkedOutput.chunkSize)
+        let (directory, path) = try Self.written(checkpoint)
+        let back = try QPackReader.read(path: path)
+        #expect(back.metadata == checkpoint.metadata)
+        for (name, tensor) in checkpoint.tensors { #expect(back.tensors[name] == tensor, "\(name)") }
+        #expect(try TestFiles.read(path).count == plan.fileSize)
+        _ = directory
+    }
+
+    /// A chunk's bytes put together from the sections, whatever the cut: each section's bytes
+    /// at its offset, zeros between.
+    @Test func copiedSectionsMatchTheLayoutForAnyCut() throws {
         var checkpoint = Checkpoint(metadata: [:])
         checkpoint.tensors["a"] = try Tensor(dtype: .u8, shape: [10], bytes: [UInt8](repeating: 1, count: 10))
         checkpoint.tensors["b"] = try Tensor(dtype: .u8, shape: [0], bytes: [])
-        checkpoint.tensors["c"] = try Tensor(dtype: .u8, shape: [25], bytes: [UInt8](repeating: 2, count: 25))
+        checkpoint.tensors["c"] = try Tensor(dtype: .u8, shape: [25], bytes: (0..<25).map { UInt8($0 + 2) })
         let plan = try QPackPlan(checkpoint, digests: nil)
-        let pieces = plan.pieces(of: 8)
-        #expect(pieces.map(\.bytes.count) == [8, 2, 8, 8, 8, 1])
-        #expect(pieces.allSatisfy { $0.offset == plan.index.dataStart + plan.sections[$0.section].0.offset + $0.bytes.lowerBound })
-        #expect(zip(pieces, pieces.dropFirst()).allSatisfy { $0.offset + $0.bytes.count <= $1.offset })
-        #expect(plan.fileSize == plan.index.dataStart + plan.sections[2].0.offset + 25)
+        var expected = [UInt8](repeating: 0, count: plan.fileSize)
+        for (section, tensor) in plan.sections {
+            expected.replaceSubrange(plan.index.dataStart + section.offset ..< plan.index.dataStart + section.offset + section.length, with: tensor.bytes)
+        }
+        for width in [1, 7, 64, plan.fileSize] {
+            var assembled = [UInt8](repeating: 0, count: plan.fileSize)
+            for start in stride(from: 0, to: plan.fileSize, by: width) {
+                let range = start ..< min(start + width, plan.fileSize)
+                assembled[range].withUnsafeMutableBytes { plan.copySections(range, into: $0) }
+            }
+            #expect(assembled == expected, "cut every \(width) bytes")
+        }
     }
 
     @Test func refusesToOverwriteWithoutForce() throws {

@@ -144,48 +144,20 @@ public struct FileSink {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    /// Runs `body` with the file, sized to `size` bytes, mapped in memory (`MappedOutput`): for a
-    /// format whose parts are laid out in advance and may be written in any order, from any
-    /// thread. It bypasses the buffer: use one or the other for a file, not both.
-    ///
-    /// Why a mapping rather than `pwrite`: a buffered write holds the file's lock while it copies
-    /// into newly allocated page cache, so writers of one file take turns, and where new pages
-    /// are slow (a virtual machine whose host backs memory on first touch) one core spent a
-    /// hundred milliseconds on a 55 MB file. Copies into the mapping fault their pages in side by
-    /// side. The blocks are allocated first (`posix_fallocate`), so a full disk is an error here
-    /// rather than a fault while copying.
-    public func withMapping<R>(size: Int, _ body: (MappedOutput) throws -> R) throws -> R {
-        guard size > 0 else { return try body(MappedOutput(base: nil, size: 0, progress: ProgressReporter.current)) }
-        let status = posix_fallocate(fd, 0, off_t(size))
-        guard status == 0 else { throw QZooError.io("cannot allocate \(size) bytes: \(String(cString: strerror(status)))", file: path) }
-        guard let region = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), region != MAP_FAILED else {
-            throw QZooError.io("cannot map \(size) bytes for writing: \(errnoText())", file: path)
-        }
-        defer { munmap(region, size) }
-        return try body(MappedOutput(base: region, size: size, progress: ProgressReporter.current))
+    /// Runs `body` with the file as `ChunkedOutput` (written straight to the disk where the file
+    /// system allows), for a format whose parts are laid out in advance and may be written in
+    /// any order, from any thread; afterwards the file is cut to `size` bytes. It bypasses the
+    /// buffer: use one or the other for a file, not both.
+    public func withChunks<R>(size: Int, _ body: (ChunkedOutput) throws -> R) throws -> R {
+        _ = ChunkedOutput.setDirect(fd, true)
+        let result = try body(ChunkedOutput(fd: fd, path: path, size: size, progress: ProgressReporter.current))
+        guard ftruncate(fd, off_t(size)) == 0 else { throw QZooError.io("cannot set the length to \(size) bytes: \(errnoText())", file: path) }
+        return result
     }
 
     mutating func flush() throws {
         try buffer.withUnsafeBytes { try writeFully(fd, $0, path: path) }
         buffer.removeAll(keepingCapacity: true)
-    }
-}
-
-/// A file `AtomicFile` is writing, mapped in memory at its final size (`FileSink.withMapping`):
-/// bytes are copied to given offsets, from any thread (distinct ranges).
-public struct MappedOutput: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer?
-    public let size: Int
-    let progress: ProgressReporter?
-
-    /// Copies `bytes` to `offset`; a range past the mapped size is a programming error in the
-    /// layout, reported rather than written.
-    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-        guard offset >= 0, bytes.count <= size, offset <= size - bytes.count else {
-            throw QZooError(.invalidArgument, "cannot write \(bytes.count) bytes at offset \(offset) of a \(size)-byte file")
-        }
-        if let base, let source = bytes.baseAddress { (base + offset).copyMemory(from: source, byteCount: bytes.count) }
-        progress?.advance(by: bytes.count)
     }
 }
 

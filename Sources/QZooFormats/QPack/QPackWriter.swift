@@ -9,28 +9,23 @@ import QZooMath
 /// `AtomicFile`.
 ///
 /// Where each section goes depends on the sizes alone (a digest in the index is always 64 hex
-/// digits), so the sections are written at their offsets while one core takes their SHA-256
-/// digests, and the index, which lists the digests, is written last at the front: hashing a
-/// checkpoint (MiniLM's 47 MB embedding table alone takes tens of milliseconds) no longer comes
-/// before writing it. The sections go out in pieces of at most `pieceSize` bytes that any core
-/// takes as it comes free, the one that hashed included: copying into freshly allocated page
-/// cache is slow where the kernel's new pages are (on a virtual machine whose host backs memory
-/// on first touch, a single writer took three times as long as the digests), and two writers
-/// share it.
+/// digits), so the file's chunks (`ChunkedOutput`) are written while one core takes the
+/// sections' SHA-256 digests, and the chunks that hold the index, which lists the digests, are
+/// written last: hashing a checkpoint (MiniLM's 47 MB embedding table alone takes tens of
+/// milliseconds) no longer comes before writing it. Any core takes the next chunk as it comes
+/// free, the one that hashed included.
 public enum QPackWriter {
-    /// The largest piece of a section one write call takes.
-    static let pieceSize = 2 << 20
-
     public static func write(_ checkpoint: Checkpoint, to path: String, overwrite: Bool) throws {
         let layout = try QPackPlan(checkpoint, digests: nil)
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
-            try sink.withMapping(size: layout.fileSize) { file in
-                let pieces = layout.pieces(of: pieceSize)
-                // Job 0 hashes every section; job i > 0 copies piece i − 1. The jobs are taken in
-                // order, so hashing starts first and the core that finishes it joins the copying.
-                let jobs = try parallelMap(count: pieces.count + 1) { job -> [String] in
+            try sink.withChunks(size: layout.fileSize) { file in
+                let headChunks = min((layout.index.dataStart + ChunkedOutput.chunkSize - 1) / ChunkedOutput.chunkSize, file.chunkCount)
+                // Job 0 hashes every section; job i > 0 writes the i-th chunk after the index's.
+                // The jobs are taken in order, so hashing starts first and the core that finishes
+                // it joins the writing.
+                let jobs = try parallelMap(count: file.chunkCount - headChunks + 1) { job -> [String] in
                     guard job > 0 else { return layout.sections.map { SHA256Digest.hex($0.1) } }
-                    try layout.write(pieces[job - 1], file)
+                    try file.write(chunk: headChunks + job - 1) { layout.copySections($0, into: $1) }
                     return []
                 }
                 let plan = try QPackPlan(checkpoint, digests: jobs[0])
@@ -38,8 +33,13 @@ public enum QPackWriter {
                     throw QZooError(.invalidArgument, "the qpack index changed length once its digests were filled in", file: path)
                 }
                 let indexBytes = plan.index.encoded()
-                let head = preamble(indexBytes) + indexBytes + zeros(plan.index.dataStart - QPackLayout.preambleSize - indexBytes.count)
-                try head.withUnsafeBytes { try file.write($0, at: 0) }
+                let head = preamble(indexBytes) + indexBytes
+                for chunk in 0 ..< headChunks {
+                    try file.write(chunk: chunk) { range, buffer in
+                        head.withUnsafeBytes { ChunkedOutput.place($0, at: 0, in: range, buffer) }
+                        plan.copySections(range, into: buffer)
+                    }
+                }
             }
         }
     }
@@ -51,8 +51,6 @@ public enum QPackWriter {
         bytes += index.withUnsafeBytes { SHA256Digest.raw($0) }
         return bytes
     }
-
-    static func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 }
 
 /// Where every section of a checkpoint goes: the index to write and the tensors in data order.
@@ -84,28 +82,13 @@ struct QPackPlan {
         index.dataStart = start
     }
 
-    /// One write of a section's bytes: `bytes` of section `section`, in the file at `offset`.
-    struct Piece {
-        let section: Int
-        let bytes: Range<Int>
-        let offset: Int
-    }
-
-    /// Every section's bytes cut into pieces of at most `size` bytes, in file order (an empty
-    /// section has none; the gaps between sections stay zero).
-    func pieces(of size: Int) -> [Piece] {
-        sections.indices.flatMap { position in
-            let (section, tensor) = sections[position]
-            return stride(from: 0, to: tensor.byteCount, by: size).map { start in
-                Piece(section: position, bytes: start ..< min(start + size, tensor.byteCount), offset: index.dataStart + section.offset + start)
-            }
-        }
-    }
-
-    /// Copies `piece` into `file`.
-    func write(_ piece: Piece, _ file: MappedOutput) throws {
-        try sections[piece.section].1.withBytes { raw in
-            try file.write(UnsafeRawBufferPointer(rebasing: raw[piece.bytes]), at: piece.offset)
+    /// Copies the sections' bytes that fall within the file's bytes `range` into `buffer`,
+    /// which holds that range (the gaps between sections are left as they are: zero).
+    func copySections(_ range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) {
+        for (section, tensor) in sections {
+            let start = index.dataStart + section.offset
+            guard start < range.upperBound, start + section.length > range.lowerBound else { continue }
+            tensor.withBytes { ChunkedOutput.place($0, at: start, in: range, buffer) }
         }
     }
 
