@@ -185,6 +185,14 @@ QZOO_BF16 __attribute__((always_inline)) static inline void tile(const uint32_t 
         }
 }
 
+/* Asks for a tile's TILE_ROWS rows of `span` floats from `c` (row stride ldc) to be brought
+ * into cache: a Gram matrix's tile adds its sums to what c holds, and c (9 MB for FFN down)
+ * is no longer in cache by the time the tile's sums are done. */
+static inline void prefetch_rows(const float *c, size_t ldc, size_t span) {
+    for (size_t r = 0; r < TILE_ROWS; r++)
+        for (size_t k = 0; k < span; k += PANEL) _mm_prefetch((const char *)(c + r * ldc + k), _MM_HINT_T0);
+}
+
 /* `tile` over the panels of `b` from column j0 of a `width`-wide operand: up to TILE_PANELS, each
  * count a separate inlined copy with its accumulators in registers. */
 QZOO_BF16 static inline void tile_at(const uint32_t *a, size_t pairStep, size_t rowStep, const uint32_t *b, size_t pairs,
@@ -202,9 +210,14 @@ QZOO_BF16 void qzoo_bf16_add_transposed_product(const uint16_t *a, const uint16_
     const uint32_t *a32 = (const uint32_t *)a, *b32 = (const uint32_t *)b;
     for (size_t j0 = 0; j0 < bWidth; j0 += tileWidth) {
         const size_t end = upper && j0 + tileWidth < aWidth ? j0 + tileWidth : aWidth;
+        const size_t limit = j0 + tileWidth < bWidth ? j0 + tileWidth : bWidth;
         for (size_t i0 = 0; i0 < end; i0 += TILE_ROWS) {
+            if (i0 + TILE_ROWS < end) prefetch_rows(c + (i0 + TILE_ROWS) * ldc + j0, ldc, limit - j0);
+            /* With `upper`, a tile in the diagonal block skips its panels wholly left of its
+             * first row: entries below the diagonal that nothing reads. */
+            const size_t first = upper && i0 > j0 ? j0 + (i0 - j0) / PANEL * PANEL : j0;
             const uint32_t *rowsOfA = a32 + (i0 / PANEL) * pairs * PANEL + i0 % PANEL;
-            tile_at(rowsOfA, PANEL, 1, b32, pairs, bWidth, j0, c + i0 * ldc + j0, ldc, (tile_start){0});
+            tile_at(rowsOfA, PANEL, 1, b32, pairs, limit, first, c + i0 * ldc + first, ldc, (tile_start){0});
         }
     }
 }
