@@ -35,8 +35,7 @@ import QZooMath
     func chunksInAnyOrderMakeTheFile(size: Int) throws {
         try TemporaryDirectory.use { directory in
             let bytes = Self.pattern(size)
-            let count = (size + ChunkedOutput.chunkSize - 1) / ChunkedOutput.chunkSize
-            try Self.write(bytes, to: directory + "/out.bin", order: Array((0..<count).reversed()))
+            try Self.write(bytes, to: directory + "/out.bin", order: Array((0..<ChunkedOutput.chunks(holding: size)).reversed()))
             #expect(try TestFiles.read(directory + "/out.bin") == bytes)
         }
     }

@@ -32,10 +32,13 @@ public struct ChunkedOutput: @unchecked Sendable {
     public let size: Int
     let progress: ProgressReporter?
 
-    public var chunkCount: Int { (size + Self.chunkSize - 1) / Self.chunkSize }
+    public var chunkCount: Int { Self.chunks(holding: size) }
+
+    /// How many chunks the file's first `bytes` bytes take.
+    public static func chunks(holding bytes: Int) -> Int { (bytes + chunkSize - 1) / chunkSize }
 
     /// The bytes of the file that chunk `index` holds.
-    public func range(ofChunk index: Int) -> Range<Int> {
+    func range(ofChunk index: Int) -> Range<Int> {
         index * Self.chunkSize ..< min((index + 1) * Self.chunkSize, size)
     }
 

@@ -19,7 +19,7 @@ public enum QPackWriter {
         let layout = try QPackPlan(checkpoint, digests: nil)
         try AtomicFile.write(to: path, overwrite: overwrite) { sink in
             try sink.withChunks(size: layout.fileSize) { file in
-                let headChunks = min((layout.index.dataStart + ChunkedOutput.chunkSize - 1) / ChunkedOutput.chunkSize, file.chunkCount)
+                let headChunks = min(ChunkedOutput.chunks(holding: layout.index.dataStart), file.chunkCount)
                 // Job 0 hashes every section; job i > 0 writes the i-th chunk after the index's.
                 // The jobs are taken in order, so hashing starts first and the core that finishes
                 // it joins the writing.
