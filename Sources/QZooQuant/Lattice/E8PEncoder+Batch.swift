@@ -72,7 +72,7 @@ extension E8PEncoder {
         var candidates = Candidates(point: placement.point.zip(y) { $0.negating(where: $1 .< zero) }, distance: zero,
                                     source: placement.source, lastNegated: (orbit.threes & one) .== one)
         candidates.distance = Octet.dot(y - candidates.point, y - candidates.point)
-        let alone = placement.ambiguous .| .!(sorted.listedBound(oddNegatives: oddNegatives) .< orbit.score)
+        let alone = placement.ambiguous .| .!(sorted.listedBound(u, oddNegatives: oddNegatives) .< orbit.score)
         if alone.ones.wrappedSum() != 0 {
             for lane in 0..<8 where alone[lane] { candidates.replace(lane: lane, with: bestAlone(y[vector: lane])) }
         }
@@ -107,13 +107,11 @@ extension E8PEncoder {
             (a, b) = (a.selecting(b, where: swap), b.selecting(a, where: swap))
         }
 
-        /// `SortedMagnitudes.listedBound` lane-wise.
+        /// `SortedMagnitudes.listedBound` lane-wise (`u`: the unsorted magnitudes).
         @inline(__always)
-        func listedBound(oddNegatives: SIMDMask<SIMD8<Int32>>) -> SIMD8<Float> {
-            let top = s0 + s1 + s2 + s3 + s4, rest = s5 + s6 + s7
-            let penalty = (2 * s7).selecting(SIMD8<Float>(repeating: 0), where: oddNegatives)
-            let best = 2 * (1.5 * top + 0.5 * rest) - 12 - penalty
-            return best + (top + rest + 12) * 0x1p-13
+        func listedBound(_ u: Octet, oddNegatives: SIMDMask<SIMD8<Int32>>) -> SIMD8<Float> {
+            E8PEncoder.listedBound(total: s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7, smallest: s7,
+                                   halves: E8PEncoder.smallestListedHalves(u), oddNegatives: oddNegatives)
         }
     }
 

@@ -73,7 +73,7 @@ public enum E8PEncoder {
         let sorted = SortedMagnitudes(u)
         let orbit = bestOrbit(sorted, oddNegatives: oddNegatives)
         var candidate: Candidate
-        if sorted.listedBound(oddNegatives: oddNegatives) < orbit.score {
+        if sorted.listedBound(u, oddNegatives: oddNegatives) < orbit.score {
             candidate = orbitCandidate(orbit, u, sorted)
         } else if let listed = bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: oddNegatives, above: orbit.score) {
             candidate = listedCandidate(listed, u, oddNegatives: oddNegatives)
