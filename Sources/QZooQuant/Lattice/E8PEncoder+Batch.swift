@@ -2,8 +2,8 @@
 /// one-vector search's arithmetic applied lane-wise — the same operations in the same order, so
 /// each lane's result is bit for bit what `nearest` gives for that vector alone. The sort,
 /// orbit scores and sums, scalar code in the one-vector search, become vector instructions.
-/// A lane whose listed norm-12 patterns might win, or whose orbit boundary falls between equal
-/// magnitudes, is redone by the one-vector search (a few percent of lanes).
+/// A lane whose orbit boundary falls between equal magnitudes is redone by the one-vector search,
+/// and one whose listed norm-12 patterns might win scores them alone (a few percent of lanes).
 extension E8PEncoder {
     /// Each lane's best point of D̂8 (before the shift), squared distance, and what its code
     /// needs (see `Candidate`).
@@ -72,11 +72,27 @@ extension E8PEncoder {
         var candidates = Candidates(point: placement.point.zip(y) { $0.negating(where: $1 .< zero) }, distance: zero,
                                     source: placement.source, lastNegated: (orbit.threes & one) .== one)
         candidates.distance = Octet.dot(y - candidates.point, y - candidates.point)
-        let alone = placement.ambiguous .| .!(sorted.listedBound(u, oddNegatives: oddNegatives) .< orbit.score)
-        if alone.ones.wrappedSum() != 0 {
-            for lane in 0..<8 where alone[lane] { candidates.replace(lane: lane, with: bestAlone(y[vector: lane])) }
+        let listed = .!(sorted.listedBound(u, oddNegatives: oddNegatives) .< orbit.score)
+        if (placement.ambiguous .| listed).ones.wrappedSum() != 0 {
+            for lane in 0..<8 where placement.ambiguous[lane] || listed[lane] {
+                if placement.ambiguous[lane] {
+                    candidates.replace(lane: lane, with: bestAlone(y[vector: lane]))
+                } else if let better = listedAlone(y[vector: lane], u[vector: lane], oddNegatives: oddNegatives[lane], above: orbit.score[lane]) {
+                    candidates.replace(lane: lane, with: better)
+                }
+            }
         }
         return candidates
+    }
+
+    /// The one-vector search's listed step for a lane whose orbit is placed unambiguously: the
+    /// best listed pattern when it beats the lane's orbit score (the same bits as the one-vector
+    /// search's), else nil and the lane keeps its orbit member. Skips the one-vector sort and
+    /// orbit scores, which the lane already has.
+    @inline(never)
+    static func listedAlone(_ y: SIMD8<Float>, _ u: SIMD8<Float>, oddNegatives: Bool, above score: Float) -> Candidate? {
+        bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: oddNegatives, above: score)
+            .map { listedCandidate($0, u, oddNegatives: oddNegatives).signed(like: y) }
     }
 
     /// The one-vector search, out of line: the batch search calls it for a few lanes only.

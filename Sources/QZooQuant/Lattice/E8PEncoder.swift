@@ -49,6 +49,16 @@ public enum E8PEncoder {
         /// Whether the codebook stores the source with its last entry negated (`Σa` odd).
         var lastNegated: Bool
 
+        /// The candidate for `|y|` given `y`'s signs, with its squared distance to `y`.
+        @inline(__always)
+        func signed(like y: SIMD8<Float>) -> Candidate {
+            var signed = self
+            signed.point = point.negating(where: y .< SIMD8<Float>(repeating: 0))
+            let delta = y - signed.point
+            signed.distance = (delta * delta).sum()
+            return signed
+        }
+
         /// `(source << 8) | signs`: sign bit `shuffle[i]` is set where the point's sign differs
         /// from the stored source's (`E8PCodebook`), bit 0 flipped again for the `−¼` shift.
         @inline(__always)
@@ -80,9 +90,6 @@ public enum E8PEncoder {
         } else {
             candidate = orbitCandidate(orbit, u, sorted)
         }
-        candidate.point = candidate.point.negating(where: negative)
-        let delta = y - candidate.point
-        candidate.distance = (delta * delta).sum()
-        return candidate
+        return candidate.signed(like: y)
     }
 }
