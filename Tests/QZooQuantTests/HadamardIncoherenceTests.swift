@@ -79,4 +79,18 @@ import QZooTestSupport
             #expect(error.message.contains("44") && error.tensor == "odd", "\(error)")
         }
     }
+
+    @Test func aNonFiniteHessianIsRejectedBeforeTheRotation() throws {
+        let (weight, hessian) = try Self.problem(rows: 24, columns: 48)
+        for index in [0, 1000, 48 * 48 - 1] {
+            var bad = hessian
+            bad[index] = .infinity
+            #expect(throws: QZooError.self) {
+                try HadamardIncoherence().quantizeWeight(name: "w", weight, hessian: bad) { _, _ in
+                    Issue.record("the rounding ran")
+                    throw QZooError(.invalidArgument, "unreachable")
+                }
+            }
+        }
+    }
 }

@@ -85,4 +85,23 @@ import QZooTestSupport
             #expect(error.message.contains("12"))
         }
     }
+
+    /// A weight or Hessian holding NaN or infinity anywhere is refused before any rounding, the
+    /// weight's bad entry named by position.
+    @Test(arguments: [0, 777, 32 * 64 - 1])
+    func nonFiniteInputsAreRejected(at index: Int) throws {
+        let quantizer = try QuIPSharpQuantizer(parameters: QuIPSharpParameters(codebook: .e8p))
+        let (weight, hessian) = try Self.problem(rows: 32, columns: 64, seed: 2)
+        var values = weight.floats()
+        values[index] = .nan
+        do {
+            _ = try quantizer.quantize(try TestMatrices.tensor(values, rows: 32, columns: 64), hessian: hessian)
+            Issue.record("a NaN weight at \(index) was accepted")
+        } catch let error as QZooError {
+            #expect(error.message.contains("[\(index / 64), \(index % 64)]"), "\(error)")
+        }
+        var bad = hessian
+        bad[index % bad.count] = -.infinity
+        #expect(throws: QZooError.self) { try quantizer.quantize(weight, hessian: bad) }
+    }
 }

@@ -23,14 +23,14 @@ public enum BlockLDLQ {
     /// What a rounding takes from the Hessian alone (its dead inputs and the LDL factor), so
     /// row ranges of one weight rounded separately factor it once.
     /// The Hessian may be float64 or float32 (`H`); it is factored in float32 either way.
-    struct Factorization<H: BinaryFloatingPoint & Sendable>: Sendable {
+    struct Factorization<H: LDLQScalar & Sendable>: Sendable {
         let columns: Int
         let hessian: [H]
         let dead: [Bool]
         let factor: LDLQFactor<Float>
 
         init(hessian: [H], columns: Int, damp: Double = 0.01) throws {
-            guard columns > 0, hessian.count == columns * columns, hessian.allSatisfy(\.isFinite) else {
+            guard columns > 0, hessian.count == columns * columns, hessian.withUnsafeBufferPointer(H.allFinite) else {
                 throw QZooError(.invalidArgument, "block LDLQ needs a finite \(columns)×\(columns) Hessian, got \(hessian.count) values")
             }
             self.columns = columns
@@ -84,7 +84,7 @@ public enum BlockLDLQ {
         guard blockWidth >= 1, columns % blockWidth == 0 else {
             throw QZooError(.invalidArgument, "block LDLQ needs the \(columns) columns to be a multiple of the block width \(blockWidth)")
         }
-        guard weight.allSatisfy(\.isFinite) else {
+        guard weight.withUnsafeBufferPointer(Float.allFinite) else {
             throw QZooError(.invalidArgument, "block LDLQ needs a finite weight")
         }
     }

@@ -30,7 +30,7 @@ public struct HadamardIncoherence: Sendable, Equatable {
                                round: (Tensor, [Double]) throws -> QuantizedWeight) throws -> QuantizedWeight {
         do {
             let (rows, columns) = try weight.weightMatrixShape()
-            guard hessian.count == columns * columns, hessian.allSatisfy(\.isFinite) else {
+            guard hessian.count == columns * columns, hessian.withUnsafeBufferPointer(Double.allFinite) else {
                 throw QZooError(.invalidArgument, "the Hessian must be a finite \(columns)×\(columns) matrix, got \(hessian.count) values")
             }
             let rht = try rotation(of: name, rows: rows, columns: columns)
