@@ -19,6 +19,15 @@ import Testing
         #expect(throws: QZooError.self) { try parse(text) }
     }
 
+    /// Member names are equal when their code points are (RFC 8259 §8.3), not when Swift's
+    /// strings are: canonically equivalent spellings are two members, one name spelled with and
+    /// without an escape is a duplicate.
+    @Test func duplicateKeysAreFoundByCodePoints() throws {
+        let value = try parse(#"{"\u00e9": 1, "e\u0301": 2}"#)
+        #expect(value.objectMembers?.map { Array($0.key.unicodeScalars) } == [["\u{e9}"], ["e", "\u{301}"]])
+        #expect(throws: QZooError.self) { try parse(#"{"ab": 1, "a\u0062": 2}"#) }
+    }
+
     @Test func rejectsInvalidUTF8() {
         #expect(throws: QZooError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
     }

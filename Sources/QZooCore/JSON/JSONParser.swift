@@ -70,7 +70,7 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws -> JSONValue {
         position += 1
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        var seen = Set<KeyBytes>()
         skipWhitespace()
         if current == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
@@ -78,7 +78,7 @@ public struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let keyStart = position
             let key = try parseString()
-            guard seen.insert(key).inserted else {
+            guard seen.insert(KeyBytes(key)).inserted else {
                 position = keyStart
                 throw failure("duplicate key \"\(key)\"")
             }
@@ -91,6 +91,28 @@ public struct JSONParser {
             try expect(UInt8(ascii: "}"), "',' or '}'")
             return .object(members)
         }
+    }
+
+    /// An object key compared and hashed by its UTF-8 bytes, as JSON (RFC 8259 §8.3) compares
+    /// member names: code unit by code unit. Swift's `String` would take the canonically
+    /// equivalent "é" and "e\u{301}" for one key, which are two tokens of a vocabulary; and
+    /// hashing the bytes in one call is much cheaper than `String`'s hash, which matters for a
+    /// tokenizer's 30k-member vocabulary object.
+    private struct KeyBytes: Hashable {
+        let text: String
+
+        init(_ text: String) {
+            var text = text
+            text.makeContiguousUTF8()
+            self.text = text
+        }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+
+        static func == (a: KeyBytes, b: KeyBytes) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
     }
 
     private mutating func parseArray(depth: Int) throws -> JSONValue {
@@ -137,15 +159,15 @@ public struct JSONParser {
 
     private mutating func parseString() throws -> String {
         position += 1
-        var scalars = String.UnicodeScalarView()
+        var text = ""
         var runStart = position
         while true {
             guard let byte = current else { throw failure("unterminated string") }
             if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                try appendRun(from: runStart, to: position, into: &scalars)
-                if byte == UInt8(ascii: "\"") { position += 1; return String(scalars) }
+                text += try run(from: runStart, to: position)
                 position += 1
-                scalars.append(try parseEscape())
+                if byte == UInt8(ascii: "\"") { return text }
+                text.unicodeScalars.append(try parseEscape())
                 runStart = position
             } else if byte < 0x20 {
                 throw failure("control character in string")
@@ -155,13 +177,14 @@ public struct JSONParser {
         }
     }
 
-    /// Appends the raw bytes `start..<end`, which must be valid UTF-8.
-    private func appendRun(from start: Int, to end: Int, into scalars: inout String.UnicodeScalarView) throws {
-        guard start < end else { return }
+    /// The raw bytes `start..<end`, which must be valid UTF-8, as a string (appended whole: a
+    /// string without escapes, such as each of a tokenizer's 30k vocabulary keys, is this one run).
+    private func run(from start: Int, to end: Int) throws -> String {
+        guard start < end else { return "" }
         guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) else {
             throw QZooError.malformed("invalid JSON at byte \(start): string is not valid UTF-8")
         }
-        scalars.append(contentsOf: text.unicodeScalars)
+        return text
     }
 
     private mutating func parseEscape() throws -> Unicode.Scalar {

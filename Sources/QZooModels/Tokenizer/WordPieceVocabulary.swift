@@ -20,6 +20,11 @@ public struct WordPieceVocabulary: Sendable {
 
     public init() {}
 
+    /// Room for `count` tokens, so loading a vocabulary of known size never rehashes.
+    public mutating func reserveCapacity(_ count: Int) {
+        ids.reserveCapacity(count)
+    }
+
     /// Adds `token` with `id`; a repeated token keeps the later id, as Hugging Face does.
     public mutating func insert(_ token: String, id: Int32) {
         ids[TokenBytes(bytes: Array(token.utf8))] = id
@@ -37,6 +42,7 @@ public struct WordPieceVocabulary: Sendable {
     public static func parseVocabText(_ bytes: UnsafeRawBufferPointer) throws -> WordPieceVocabulary {
         var vocabulary = WordPieceVocabulary()
         let lines = TextLines.splitLines(bytes)
+        vocabulary.reserveCapacity(lines.count)
         guard lines.count <= Int(Int32.max) else {
             throw QZooError(.limitExceeded, "vocabulary has \(lines.count) lines; ids are limited to 32 bits")
         }
@@ -53,6 +59,7 @@ public struct WordPieceVocabulary: Sendable {
             throw QZooError.malformed("model.vocab must be an object of token → id, found \(vocab.kindName)")
         }
         var vocabulary = WordPieceVocabulary()
+        vocabulary.reserveCapacity(members.count)
         for (token, value) in members {
             guard let id = value.intValue, let narrow = Int32(exactly: id), narrow >= 0 else {
                 throw QZooError.malformed("model.vocab[\(JSONWriter.serialize(.string(token)))] must be a non-negative 32-bit integer")
