@@ -38,7 +38,7 @@ let package = Package(
             name: "QZooCore",
             dependencies: [.product(name: "Collections", package: "swift-collections")],
             swiftSettings: cpuFlags),
-        .target(name: "QZooQuant", dependencies: ["QZooCore", "QZooMath"], swiftSettings: cpuFlags),
+        .target(name: "QZooQuant", dependencies: ["QZooCore", "QZooMath", "CBFloat16"], swiftSettings: cpuFlags),
         .target(name: "QZooMath", dependencies: ["QZooCore", "COpenBLAS", "CBFloat16"], swiftSettings: cpuFlags),
         .target(
             name: "QZooModels", dependencies: ["QZooCore", "QZooMath"],

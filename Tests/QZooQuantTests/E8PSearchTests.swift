@@ -46,7 +46,7 @@ import QZooTestSupport
             let u = y.negating(where: negative)
             let odd = negative.ones.wrappedSum() & 1 == 1
             let bound = E8PEncoder.SortedMagnitudes(u).listedBound(u, oddNegatives: odd)
-            if let index = E8PEncoder.bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: odd, above: bound) {
+            if let index = E8PEncoder.bestListed(u, oddNegatives: odd, above: bound) {
                 beaten.append("y \(y): pattern \(index) above \(bound)")
             }
         }
@@ -68,7 +68,7 @@ import QZooTestSupport
             let sorted = E8PEncoder.SortedMagnitudes(u)
             let orbit = E8PEncoder.bestOrbit(sorted, oddNegatives: odd)
             if !(sorted.listedBound(u, oddNegatives: odd) < orbit.score),
-               E8PEncoder.bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: odd, above: orbit.score) == nil {
+               E8PEncoder.bestListed(u, oddNegatives: odd, above: orbit.score) == nil {
                 wasted += 1
             }
         }

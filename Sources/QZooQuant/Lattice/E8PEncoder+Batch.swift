@@ -91,7 +91,7 @@ extension E8PEncoder {
     /// orbit scores, which the lane already has.
     @inline(never)
     static func listedAlone(_ y: SIMD8<Float>, _ u: SIMD8<Float>, oddNegatives: Bool, above score: Float) -> Candidate? {
-        bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: oddNegatives, above: score)
+        bestListed(u, oddNegatives: oddNegatives, above: score)
             .map { listedCandidate($0, u, oddNegatives: oddNegatives).signed(like: y) }
     }
 

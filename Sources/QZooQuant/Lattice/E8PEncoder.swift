@@ -85,7 +85,7 @@ public enum E8PEncoder {
         var candidate: Candidate
         if sorted.listedBound(u, oddNegatives: oddNegatives) < orbit.score {
             candidate = orbitCandidate(orbit, u, sorted)
-        } else if let listed = bestListed((u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]), oddNegatives: oddNegatives, above: orbit.score) {
+        } else if let listed = bestListed(u, oddNegatives: oddNegatives, above: orbit.score) {
             candidate = listedCandidate(listed, u, oddNegatives: oddNegatives)
         } else {
             candidate = orbitCandidate(orbit, u, sorted)
