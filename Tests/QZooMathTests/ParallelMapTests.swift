@@ -62,9 +62,9 @@ struct ParallelMapTests {
 
     /// Each entry is the float32 sum of the parts in order, widened, times the scale; mirrored
     /// parts are read above the diagonal only (what lies below is ignored) and give an exactly
-    /// symmetric matrix. 300 rows take the two-core path, 5 the one-core path; parts shorter
-    /// than n × n give nothing.
-    @Test(arguments: [5, 300])
+    /// symmetric matrix. 300 and 264 rows take the two-core path (with and without a partial
+    /// 8 × 8 tile at the edge), 5 the one-core path; parts shorter than n × n give nothing.
+    @Test(arguments: [5, 264, 300])
     func widenedSumAddsThePartsInOrder(n: Int) {
         let parts: [[Float]] = (0..<3).map { part in
             (0..<n * n).map { index -> Float in
