@@ -63,15 +63,20 @@ extension HadamardTransform {
     }
 
     /// Block `i` of rows (as `K × length` blocks) ← `Σ_j ±` block `j` of `source`, starting
-    /// from 0 and in `j` order, as `apply`'s K-mixing step sums each element.
+    /// from 0 and in `j` order, as `apply`'s K-mixing step sums each element (and, as there, in
+    /// a register per eight floats, stored once).
     private func mixFactorColumns(_ rows: RowVectors, source: RowVectors, length: Int, transposed: Bool) {
-        for i in 0..<factor {
-            for t in 0..<length { rows.update(i * length + t) { _ in .zero } }
-            for j in 0..<factor {
-                let positive = factorEntry(i, j, transposed: transposed) > 0
+        withSigns(transposed: transposed) { sign in
+            for i in 0..<factor {
                 for t in 0..<length {
-                    let from = j * length + t
-                    rows.update(i * length + t) { positive ? $0 + source.load(from, $1) : $0 - source.load(from, $1) }
+                    rows.update(i * length + t) { _, column in
+                        var sum = SIMD8<Float>(repeating: 0)
+                        for j in 0..<factor {
+                            let entry = SIMD8<Float>(repeating: sign[i &* factor &+ j])
+                            sum.addProduct(entry, source.load(j &* length &+ t, column))
+                        }
+                        return sum
+                    }
                 }
             }
         }

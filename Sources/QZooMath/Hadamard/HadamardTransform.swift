@@ -50,32 +50,56 @@ public struct HadamardTransform: Sendable, Equatable {
         let length = size / factor
         let norm = 1 / Float(size).squareRoot()
         var scratch = [Float](repeating: 0, count: factor > 1 ? size : 0)
-        for vector in 0..<count {
-            let x = base + vector * size
-            for block in 0..<factor { WalshHadamard.transform(x + block * length, length: length) }
-            if factor > 1 {
-                scratch.withUnsafeMutableBufferPointer { mixFactor(x, length: length, scratch: $0, transposed: transposed) }
+        withSigns(transposed: transposed) { sign in
+            for vector in 0..<count {
+                let x = base + vector * size
+                for block in 0..<factor { WalshHadamard.transform(x + block * length, length: length) }
+                if factor > 1 {
+                    scratch.withUnsafeMutableBufferPointer { mixFactor(x, length: length, scratch: $0, sign: sign) }
+                }
+                for i in 0..<size { x[i] *= norm }
             }
-            for i in 0..<size { x[i] *= norm }
         }
     }
 
-    /// Rows of `x` (as `K × length`) ← `H_K ·` rows (or `H_Kᵀ ·`).
+    /// Rows of `x` (as `K × length`) ← `H_K ·` rows (or `H_Kᵀ ·`): each element summed from 0
+    /// over `j` in order, `± row j`. Eight elements at a time, the sum kept in a register and
+    /// stored once (a multiply–add by the ±1 entry: the product is exact, so each step is the
+    /// same single rounding as adding or subtracting), instead of a pass over the whole row per
+    /// term; rows shorter than eight (`length` 1, 2 or 4) go element by element.
     private func mixFactor(_ x: UnsafeMutablePointer<Float>, length: Int, scratch: UnsafeMutableBufferPointer<Float>,
-                           transposed: Bool) {
-        guard let out = scratch.baseAddress else { return }
-        out.update(from: x, count: size)
+                           sign: UnsafeBufferPointer<Float>) {
+        guard let source = scratch.baseAddress else { return }
+        source.update(from: x, count: size)
         for i in 0..<factor {
             let target = x + i * length
-            for t in 0..<length { target[t] = 0 }
-            for j in 0..<factor {
-                let source = out + j * length
-                if factorEntry(i, j, transposed: transposed) > 0 {
-                    for t in 0..<length { target[t] += source[t] }
-                } else {
-                    for t in 0..<length { target[t] -= source[t] }
+            var t = 0
+            while t + 8 <= length {
+                var sum = SIMD8<Float>(repeating: 0)
+                for j in 0..<factor {
+                    let entry = SIMD8<Float>(repeating: sign[i &* factor &+ j])
+                    let row: UnsafeMutablePointer<Float> = source + (j &* length &+ t)
+                    sum.addProduct(entry, UnsafeRawPointer(row).loadUnaligned(as: SIMD8<Float>.self))
                 }
+                UnsafeMutableRawPointer(target + t).storeBytes(of: sum, as: SIMD8<Float>.self)
+                t += 8
+            }
+            for u in t ..< length {
+                var sum: Float = 0
+                for j in 0..<factor {
+                    let entry: Float = sign[i &* factor &+ j], value: Float = source[j &* length &+ u]
+                    sum.addProduct(entry, value)
+                }
+                target[u] = sum
             }
         }
+    }
+
+    /// `body` with `H_K` (or `H_Kᵀ`) as row-major ±1 entries, `sign[i · K + j]` (none for
+    /// powers of two).
+    func withSigns<R>(transposed: Bool, _ body: (UnsafeBufferPointer<Float>) -> R) -> R {
+        guard transposed, matrix.count == factor * factor, factor > 1 else { return matrix.withUnsafeBufferPointer(body) }
+        let flipped = (0 ..< factor * factor).map { matrix[$0 % factor * factor + $0 / factor] }
+        return flipped.withUnsafeBufferPointer(body)
     }
 }
