@@ -96,12 +96,26 @@ public enum BFloat16Product {
         public let outFeatures: Int
         public let inFeatures: Int
         /// `Wᵀ` in the kernel's layout (`qzoo_bf16_pack`), when it runs.
-        let packed: [UInt16]
+        private(set) var packed: [UInt16]
         /// Otherwise `W` rounded, as float32, row-major `[out, in]`.
-        let rounded: [Float]
+        private(set) var rounded: [Float]
 
         /// Whether products with this weight run in the kernel (and can take `RoundedRows`).
         public var usesKernel: Bool { !packed.isEmpty }
+
+        /// Rows `rows` of `W` (outputs) replaced by `values` (row-major `[rows.count, in]`), rounded
+        /// as `linearWeight` rounds them; the other rows are kept as rounded. In the kernel's
+        /// layout a panel holds 16 outputs, so the rows must start and end on panels (q, k and v of
+        /// a stacked projection do: each is a third of a width that is a multiple of 16).
+        public mutating func replaceRows(_ rows: Range<Int>, with values: UnsafeBufferPointer<Float>) throws {
+            guard rows.lowerBound >= 0, rows.upperBound <= outFeatures, values.count == rows.count * inFeatures,
+                  !usesKernel || (rows.lowerBound % 16 == 0 && rows.count % 16 == 0) else {
+                throw QZooError(.invalidArgument, "cannot replace rows \(rows) of a \(outFeatures)×\(inFeatures) weight with \(values.count) values")
+            }
+            let part = try BFloat16Product.linearWeight(values, outFeatures: rows.count, inFeatures: inFeatures)
+            let span = rows.lowerBound * inFeatures ..< rows.upperBound * inFeatures
+            if usesKernel { packed.replaceSubrange(span, with: part.packed) } else { rounded.replaceSubrange(span, with: part.rounded) }
+        }
     }
 
     /// Rounds `weight` (row-major `[outFeatures, inFeatures]`) for `linear`. The kernel needs

@@ -87,6 +87,28 @@ import QZooCore
         #expect(try !pack(matrix(rows: 3, width: 40, seed: 6), rows: 3, width: 40).usesKernel)
     }
 
+    /// Rows replaced in a rounded weight hold what rounding the spliced weight gives, in the
+    /// kernel's panels of 16 outputs (8 inputs) or the fallback's rows (7 inputs); rows that do
+    /// not start and end on the kernel's panels are refused.
+    @Test(arguments: [8, 7])
+    func replacedRowsEqualRoundingTheSplicedWeight(inputs: Int) throws {
+        let outputs = 48
+        let w = matrix(rows: outputs, width: inputs, seed: 11), part = matrix(rows: 16, width: inputs, seed: 12)
+        var spliced = w
+        spliced.replaceSubrange(16 * inputs ..< 32 * inputs, with: part)
+        let original = try w.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        var weight = original
+        try part.withUnsafeBufferPointer { try weight.replaceRows(16 ..< 32, with: $0) }
+        let expected = try spliced.withUnsafeBufferPointer { try BFloat16Product.linearWeight($0, outFeatures: outputs, inFeatures: inputs) }
+        #expect(weight.packed == expected.packed && weight.rounded == expected.rounded)
+        #expect(weight.packed != original.packed || weight.rounded != original.rounded)
+        let eight = Array(part[..<(8 * inputs)])
+        if weight.usesKernel {
+            #expect(throws: QZooError.self) { try eight.withUnsafeBufferPointer { try weight.replaceRows(8 ..< 16, with: $0) } }
+        }
+        #expect(throws: QZooError.self) { try part.withUnsafeBufferPointer { try weight.replaceRows(40 ..< 56, with: $0) } }
+    }
+
     /// `x·Wᵀ + bias (+ residual)` written over whatever `c` held: row counts with a partial last
     /// tile of 8, one to three panels of outputs, with and without a residual; odd inputs and
     /// outputs that are no multiple of 16 take the fallback. The sum is landed as

@@ -28,6 +28,26 @@ import QZooCore
         }
     }
 
+    /// Weights replaced in a bfloat16 encoder (rounded straight into their rows: the key's third
+    /// of the stacked q|k|v, the whole FFN up) and a replaced bias act exactly as if the
+    /// checkpoint had held them when the encoder was built.
+    @Test func replacedWeightsActAsIfLoaded() throws {
+        let (architecture, checkpoint) = try SyntheticBert.model()
+        let other = try SyntheticBert.checkpoint(architecture, seed: 9)
+        let linears = architecture.layerLinears(0)
+        let names = [linears[1].name, linears[4].name, linears[0].biasName]
+        var edited = checkpoint
+        for name in names { edited.tensors[name] = other.tensors[name] }
+        let original = try BertEncoder(architecture: architecture, checkpoint: checkpoint, precision: .bfloat16Linears)
+        let replaced = try original.replacingWeights(Dictionary(uniqueKeysWithValues: names.compactMap { name in other.tensors[name].map { (name, $0) } }),
+                                                     layer: 0)
+        let loaded = try BertEncoder(architecture: architecture, checkpoint: edited, precision: .bfloat16Linears)
+        let batch = SyntheticBert.batch(lengths: [5, 17, 2])
+        let embeddings = try replaced.sentenceEmbeddings(batch)
+        #expect(embeddings == (try loaded.sentenceEmbeddings(batch)))
+        #expect(embeddings != (try original.sentenceEmbeddings(batch)))
+    }
+
     /// Packing sequences together must not let them attend to each other: each sequence's
     /// embedding is the same alone and in a batch.
     @Test func sequencesInABatchDoNotInteract() throws {

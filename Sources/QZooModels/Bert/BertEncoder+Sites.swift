@@ -79,13 +79,12 @@ extension BertEncoder.Forward {
         switch self {
         case .float(var model):
             for (position, isWeight, values) in replacements {
-                model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values)
+                try model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values)
             }
-            try model.weights.roundAgain(Set(replacements.filter(\.isWeight).map(\.position)), layer: index)
             return .float(model)
         case .double(var model):
             for (position, isWeight, values) in replacements {
-                model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values.map(Double.init))
+                try model.weights.replace(isWeight ? \.weight : \.bias, ofLinear: position, layer: index, values: values.map(Double.init))
             }
             return .double(model)
         }

@@ -13,16 +13,19 @@ struct BertWeights<T: BLASScalar>: Sendable {
     }
 
     struct Dense: Sendable {
-        /// Row-major `[out, in]`.
+        /// Row-major `[out, in]`; empty once rounded for bfloat16 products (`bfloat16`).
         var weight: [T]
         var bias: [T]
         var inFeatures: Int
         var outFeatures: Int
         /// The weight rounded for `BFloat16Product.linear`, when the forward pass multiplies
-        /// in bfloat16 (float32 weights only); kept in step with `weight` by `roundAgain`.
+        /// in bfloat16 (float32 weights only).
         var bfloat16: BFloat16Product.LinearWeight?
 
-        /// Rounds `weight` to bfloat16 for the linear product.
+        /// Rounds `weight` to bfloat16 for the linear product and drops the float32 copy: the
+        /// forward pass reads only the rounded one, and a replacement is rounded straight into its
+        /// rows (`replace`). Kept, the copies were a sixth of a QuIP# run's peak memory (43 MB on
+        /// MiniLM), every page of it first touched and later freed at a cost on this kind of VM.
         mutating func roundToBFloat16() throws {
             guard let floats = weight as? [Float] else {
                 throw QZooError(.invalidArgument, "bfloat16 linear products need float32 weights, not \(T.self)")
@@ -30,6 +33,7 @@ struct BertWeights<T: BLASScalar>: Sendable {
             bfloat16 = try floats.withUnsafeBufferPointer {
                 try BFloat16Product.linearWeight($0, outFeatures: outFeatures, inFeatures: inFeatures)
             }
+            weight = []
         }
     }
 
@@ -119,9 +123,12 @@ struct BertWeights<T: BLASScalar>: Sendable {
 extension BertWeights {
     /// Replaces `field` (`\.weight`, row-major `[out, in]`, or `\.bias`) of linear `position`
     /// of layer `index` (0…5 in `BertArchitecture.layerLinears` order) with `values` of the
-    /// checkpoint's shape; query, key and value are their thirds of the stacked matrix. Weights
-    /// rounded for bfloat16 products need `roundAgain` after.
-    mutating func replace(_ field: WritableKeyPath<Dense, [T]>, ofLinear position: Int, layer index: Int, values: [T]) {
+    /// checkpoint's shape; query, key and value are their thirds of the stacked matrix. A weight
+    /// kept rounded for bfloat16 products gets the values rounded into its rows.
+    mutating func replace(_ field: WritableKeyPath<Dense, [T]>, ofLinear position: Int, layer index: Int, values: [T]) throws {
+        if field == \Dense.weight, layers[index][keyPath: Self.dense(position)].bfloat16 != nil {
+            return try replaceRounded(ofLinear: position, layer: index, values: values)
+        }
         switch position {
         case 0...2:
             let offset = position * values.count
@@ -130,12 +137,14 @@ extension BertWeights {
         }
     }
 
-    /// Rounds again the bfloat16 copies of layer `index`'s linears at `positions` (once for the
-    /// stacked q|k|v however many of them were replaced).
-    mutating func roundAgain(_ positions: Set<Int>, layer index: Int) throws {
-        for dense in Set(positions.map(Self.dense)) where layers[index][keyPath: dense].bfloat16 != nil {
-            try layers[index][keyPath: dense].roundToBFloat16()
+    /// `values` (float32) rounded into the rows of linear `position`'s bfloat16 weight.
+    private mutating func replaceRounded(ofLinear position: Int, layer index: Int, values: [T]) throws {
+        let dense = Self.dense(position), inFeatures = layers[index][keyPath: dense].inFeatures
+        guard let floats = values as? [Float], inFeatures > 0, values.count % inFeatures == 0 else {
+            throw QZooError(.invalidArgument, "a weight rounded for bfloat16 products takes float32 rows of \(inFeatures), not \(values.count) \(T.self)")
         }
+        let rows = values.count / inFeatures, first = position <= 2 ? position * rows : 0
+        try floats.withUnsafeBufferPointer { try layers[index][keyPath: dense].bfloat16?.replaceRows(first ..< first + rows, with: $0) }
     }
 
     /// The matrix holding linear `position` (0…5 in `BertArchitecture.layerLinears` order).
