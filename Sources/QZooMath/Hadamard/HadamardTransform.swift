@@ -39,7 +39,8 @@ public struct HadamardTransform: Sendable, Equatable {
         return values.count == order * order ? values : []
     }
 
-    /// `H_K[i, j]` (or `H_K[j, i]` when `transposed`); for tests and the K-mixing step.
+    /// `H_K[i, j]` (or `H_K[j, i]` when `transposed`), for tests; the K-mixing steps read the
+    /// whole matrix at once (`withSigns`).
     public func factorEntry(_ i: Int, _ j: Int, transposed: Bool = false) -> Float {
         transposed ? matrix[j * factor + i] : matrix[i * factor + j]
     }
