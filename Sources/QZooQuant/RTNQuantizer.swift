@@ -22,9 +22,7 @@ public struct RTNQuantizer: WeightQuantizer {
     public func quantize(_ weight: Tensor) throws -> QuantizedTensor {
         let (rows, columns) = try weight.weightMatrixShape()
         let values = weight.floats()
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
-        }
+        try checkFiniteWeight(values, columns: columns)
         let runs = ScaleRuns(rows: rows, columns: columns, granularity: grid.granularity)
         var scales = [Float](repeating: 0, count: runs.count)
         var zeroPoints = [UInt8](repeating: 0, count: runs.count)

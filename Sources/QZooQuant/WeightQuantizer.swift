@@ -26,3 +26,11 @@ extension Tensor {
         return (shape[0], shape[1])
     }
 }
+
+/// Throws, naming the first non-finite entry by `[row, column]`, unless every value of a
+/// row-major weight `columns` wide is finite: the one check GPTQ, QuIP# and RTN make before
+/// rounding, a vector at a time (`allFinite`; the entry is looked for only when one exists).
+func checkFiniteWeight(_ values: [Float], columns: Int) throws {
+    guard !values.withUnsafeBufferPointer(Float.allFinite), let bad = values.firstIndex(where: { !$0.isFinite }) else { return }
+    throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
+}

@@ -42,9 +42,7 @@ public struct GPTQQuantizer: Sendable {
     public func quantize(_ weight: Tensor, hessian: [Double]) throws -> GPTQResult {
         let (rows, columns) = try weight.weightMatrixShape()
         let values = weight.floats()
-        if !values.withUnsafeBufferPointer(Float.allFinite), let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
-        }
+        try checkFiniteWeight(values, columns: columns)
         guard hessian.count == columns * columns else {
             throw QZooError(.invalidArgument, "the Hessian has \(hessian.count) elements; a weight with \(columns) inputs needs \(columns)×\(columns)")
         }

@@ -64,9 +64,7 @@ public struct QuIPSharpQuantizer: Sendable {
         guard columns % LatticeCodebook.blockWidth == 0 else {
             throw QZooError(.unsupported, "QuIP# codes 8 input columns at a time; this weight has \(columns)")
         }
-        if !values.withUnsafeBufferPointer(Float.allFinite), let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw QZooError.malformed("weight holds \(values[bad]) at [\(bad / columns), \(bad % columns)]; only finite weights can be quantized")
-        }
+        try checkFiniteWeight(values, columns: columns)
         guard hessian.count == columns * columns, hessian.withUnsafeBufferPointer(Double.allFinite) else {
             throw QZooError(.invalidArgument, "the Hessian must be a finite \(columns)×\(columns) matrix, got \(hessian.count) values")
         }
